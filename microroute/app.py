@@ -1,0 +1,149 @@
+"""`App`: the WSGI callable. One request in, one response out, in five steps.
+
+    app = App(Path(__file__).parent / "app")     # reads the route tree once
+    app(environ, start_response)                 # what gunicorn calls
+
+`App.__call__` is the whole life of a request, top to bottom:
+
+1. build the `Request` (lazy: nothing is parsed yet)          request.py
+2. match the path to a route and its params                    paths.py, router.py
+3. pick the handler for the method, or answer 404/405/501      App.pick
+4. call the handler and make sure it gave a `Response`         App.call
+5. send the response through WSGI                              response.py
+
+Errors on the way become responses in one place: an `HTTPError` becomes its
+status, anything else a 500 whose traceback goes to the server's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .errors import HTTPError, error_response
+from .loader import METHODS, Handler, Route, load
+from .request import Request, declared_length
+from .response import HTML, Response, StartResponse
+from .router import Params, Router
+
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class App:
+    """A WSGI app serving the route tree in `app_dir`.
+
+    `debug=True` shows tracebacks in 500 responses (never in production);
+    `max_body_size` bounds request bodies (a 413 above it); `fallback` is
+    another WSGI app that gets every request no route matches, which is
+    how microroute moves into an existing Flask or Django app one folder
+    at a time.
+    """
+
+    def __init__(
+        self,
+        app_dir: str | os.PathLike[str],
+        *,
+        debug: bool = False,
+        max_body_size: int = 1 << 20,
+        fallback: WSGIApp | None = None,
+    ) -> None:
+        self.app_dir = Path(app_dir)
+        self.debug = debug
+        self.max_body_size = max_body_size
+        self.fallback = fallback
+        self.routes: list[Route] = load(app_dir)
+        self.router = Router(self.routes)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one request: the WSGI entry point."""
+        request = Request(environ, None, self.max_body_size)  # 1. the request
+        try:
+            found = self.match(environ)  # 2. its route and params
+            if found is None and self.fallback is not None:
+                return self.fallback(environ, start_response)  # not ours
+            handler, request.params = self.pick(found, request.method)  # 3. the handler
+            response = self.call(handler, request)  # 4. what it answers
+        except HTTPError as error:
+            response = self.error(environ, error)
+        except Exception:
+            response = self.crash(environ)
+        return response(environ, start_response)  # 5. through WSGI
+
+    def match(self, environ: dict[str, Any]) -> tuple[Route, Params] | None:
+        """The route for the request's path, and its params; None if none matches."""
+        segments = paths.split(environ)
+        if "" in segments:
+            # "/about/" and "/api//products" name a page by a path it does not
+            # have: send the client to the path it meant (under a fallback,
+            # only when we serve that path: the rest is the fallback's).
+            if self.fallback is None or self.router.match([s for s in segments if s]):
+                raise HTTPError(308, headers={"Location": paths.normalized(environ)})
+            return None
+        return self.router.match(segments)
+
+    def pick(self, found: tuple[Route, Params] | None, method: str) -> tuple[Handler, Params]:
+        """The handler for this method, or the 404, 405 or 501 that says why not.
+
+        The route's handlers already include HEAD (GET's handler, body
+        dropped) and OPTIONS (204 with `Allow`) where the file defines none.
+        """
+        if method not in METHODS:
+            # Methods are case-sensitive: "get" is as unknown as "FOO".
+            raise HTTPError(501, f"Method {method} is not implemented.")
+        if found is None:
+            raise HTTPError(404, "Not Found")
+        route, params = found
+        handler = route.handlers.get(method)
+        if handler is None:
+            raise HTTPError(
+                405, f"Method {method} is not allowed here.", {"Allow": route.allow}
+            )
+        return handler, params
+
+    def call(self, handler: Handler, request: Request) -> Response:
+        """Call the handler the way its signature asks, and check what it returns."""
+        length = declared_length(request.environ)
+        if length is not None and length > self.max_body_size:
+            # Refused from its Content-Length alone: the body is never read.
+            raise HTTPError(413, f"The request body is larger than {self.max_body_size} bytes.")
+        if handler.arity == 0:
+            result = handler.function()
+        elif handler.arity == 1:
+            result = handler.function(request)
+        else:
+            result = handler.function(request, request.params)
+        if handler.is_async:
+            result = asyncio.run(result)
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, str) and handler.name == "Page":
+            return Response(result, content_type=HTML)
+        expected = "a Response or a str" if handler.name == "Page" else "a Response"
+        raise TypeError(
+            f"{handler.file}: {handler.name}() returned {type(result).__name__}, "
+            f"expected {expected}."
+        )
+
+    def error(self, environ: dict[str, Any], error: HTTPError) -> Response:
+        """The response for an `HTTPError`: a redirect, or an error body."""
+        if 300 <= error.status < 400:
+            return Response(b"", error.status, error.headers)
+        return error_response(environ, error.status, error.message, error.headers)
+
+    def crash(self, environ: dict[str, Any]) -> Response:
+        """A 500: the traceback goes to the server's log, never to the client
+        unless `debug=True`."""
+        details = traceback.format_exc()
+        log = environ.get("wsgi.errors") or sys.stderr
+        log.write(f"microroute: error in {environ.get('REQUEST_METHOD')} "
+                  f"{environ.get('PATH_INFO')}\n{details}")
+        log.flush()
+        return error_response(
+            environ, 500, "Internal Server Error", detail=details if self.debug else None
+        )

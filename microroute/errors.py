@@ -1,0 +1,96 @@
+"""The two exceptions a user meets, and how an HTTP error becomes a response.
+
+`RouteError` is raised while the route tree loads: the app refuses to start.
+`HTTPError` is raised while a request is served: it becomes that status.
+This module also renders every error the framework answers by itself (404,
+405, 413, 500, ...): JSON `{"error": message}` for API clients, a small HTML
+page for browsers, chosen by the request's `Accept` header.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from http import HTTPStatus
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from .response import Response
+
+
+class RouteError(Exception):
+    """The route tree breaks a rule; raised by `App(...)` before any request.
+
+    The message names the file(s), the rule and, where Next.js has one, uses
+    Next.js's own wording, so its documentation helps.
+    """
+
+
+class HTTPError(Exception):
+    """Raise anywhere in a handler to answer with `status` and `message`.
+
+    >>> raise HTTPError(404, "No product 42")   # -> 404 {"error": "No product 42"}
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.status = status
+        self.message = message if message is not None else reason_phrase(status)
+        self.headers = dict(headers or {})
+        super().__init__(status, self.message)
+
+
+def reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def prefers_html(environ: Mapping[str, object]) -> bool:
+    """True when the client ranks text/html above application/json.
+
+    A browser does (`text/html,...,*/*;q=0.8`); curl and `*/*` do not, so an
+    API client that says nothing gets JSON.
+    """
+    accept = environ.get("HTTP_ACCEPT")
+    if not isinstance(accept, str) or "html" not in accept:
+        return False
+    ranked = parse_accept_header(accept, MIMEAccept)
+    return ranked.quality("text/html") > ranked.quality("application/json")
+
+
+def error_response(
+    environ: Mapping[str, object],
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    detail: str | None = None,
+) -> Response:
+    """The framework's answer for an error: JSON, or HTML for a browser.
+
+    `detail` (a traceback, only ever passed with `debug=True`) is shown below
+    the message. Everything reflected into HTML is escaped.
+    """
+    if prefers_html(environ):
+        title = html.escape(f"{status} {reason_phrase(status)}")
+        page = (
+            "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+            f"<title>{title}</title></head>\n<body><h1>{title}</h1>\n"
+            f"<p>{html.escape(message)}</p>\n"
+        )
+        if detail:
+            page += f"<pre>{html.escape(detail)}</pre>\n"
+        page += "</body></html>\n"
+        response = Response(page, status, headers, "text/html; charset=utf-8")
+    else:
+        body: dict[str, str] = {"error": message}
+        if detail:
+            body["traceback"] = detail
+        response = Response.json(body, status, headers)
+    return response

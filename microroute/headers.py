@@ -1,0 +1,115 @@
+"""Response headers: a small case-insensitive multi-dict that refuses bad values.
+
+Why not werkzeug's `Headers`? It is excellent, but building one costs about as
+much as the rest of a small JSON response; this keeps the same everyday
+surface (`headers["X"] = "y"`, `get`, `add`, `get_all`, `in`, `del`) over a
+plain list of `(name, value)` pairs, which is exactly what WSGI wants.
+
+A value holding CR or LF raises `ValueError` where the handler sets it, so a
+reflected value can never split the response into two.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+
+# RFC 9110 section 5.6.2: a field name is a token.
+_is_token = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z").match
+
+HeaderItems = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+class Headers(MutableMapping[str, str]):
+    """Case-insensitive: `headers["content-type"]` finds `Content-Type`.
+
+    >>> headers = Headers({"Cache-Control": "no-store"})
+    >>> headers.add("Set-Cookie", "a=1"); headers.add("Set-Cookie", "b=2")
+    >>> headers.get_all("set-cookie")
+    ['a=1', 'b=2']
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, headers: HeaderItems | None = None) -> None:
+        self._items: list[tuple[str, str]] = []
+        if headers:
+            pairs = headers.items() if isinstance(headers, Mapping) else headers
+            for name, value in pairs:
+                self.add(name, value)
+
+    @classmethod
+    def trusted(cls, items: list[tuple[str, str]]) -> Headers:
+        """Wrap pairs the framework made itself: already valid, so not checked."""
+        headers = cls.__new__(cls)
+        headers._items = items
+        return headers
+
+    def __getitem__(self, name: str) -> str:
+        lowered = name.lower()
+        for key, value in self._items:
+            if key.lower() == lowered:
+                return value
+        raise KeyError(name)
+
+    def __setitem__(self, name: str, value: str) -> None:
+        """Replace every header of that name with this one."""
+        pair = _checked(name, value)
+        lowered = name.lower()
+        self._items = [item for item in self._items if item[0].lower() != lowered]
+        self._items.append(pair)
+
+    def __delitem__(self, name: str) -> None:
+        lowered = name.lower()
+        kept = [item for item in self._items if item[0].lower() != lowered]
+        if len(kept) == len(self._items):
+            raise KeyError(name)
+        self._items = kept
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        lowered = name.lower()
+        return any(key.lower() == lowered for key, _ in self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+    def add(self, name: str, value: str) -> None:
+        """Add a header, keeping others of the same name (as `Set-Cookie` needs)."""
+        self._items.append(_checked(name, value))
+
+    def get_all(self, name: str) -> list[str]:
+        lowered = name.lower()
+        return [value for key, value in self._items if key.lower() == lowered]
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        """Every `(name, value)` pair, repeats included, in the order they were set."""
+        return list(self._items)
+
+    def wsgi_list(self) -> list[tuple[str, str]]:
+        """The list WSGI's `start_response` takes (not a copy)."""
+        return self._items
+
+
+def _checked(name: str, value: str | int) -> tuple[str, str]:
+    if not isinstance(name, str) or not _is_token(name):
+        raise ValueError(f"Invalid header name {name!r}")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"Header {name} must be a str, not {type(value).__name__}")
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise ValueError(f"Header {name} must not contain CR, LF or NUL: {value!r}")
+    if not value.isascii():
+        try:
+            value.encode("latin-1")  # all that HTTP/1.1 and WSGI can carry
+        except UnicodeEncodeError:
+            raise ValueError(f"Header {name} must be Latin-1 text: {value!r}") from None
+    return name, value

@@ -1,0 +1,116 @@
+"""The request path: from the WSGI environ to the decoded segments routes match.
+
+    GET /shop/items/a%2Fb?x=1   (mounted at SCRIPT_NAME=/shop)
+      -> ["items", "a/b"]
+
+The path is split on "/" *before* percent-decoding, and each segment is
+decoded exactly once, as UTF-8, so an encoded slash stays inside its segment
+and `%2541` gives "%41". WSGI's `PATH_INFO` has already been decoded (and a
+`%2F` in it is indistinguishable from a "/"), so the raw request target is
+read where the server provides it: gunicorn's `RAW_URI`, werkzeug's
+`REQUEST_URI`. Without one, `PATH_INFO` is all there is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
+
+from .errors import HTTPError
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def split(environ: Mapping[str, Any]) -> list[str]:
+    """The path inside the app as decoded segments; `/` is `[]`, `/a/` is `["a", ""]`.
+
+    Raises `HTTPError(400)` for a malformed escape or a segment that is not UTF-8.
+    """
+    raw = raw_path(environ)
+    if raw is None:
+        return [_from_wsgi(segment) for segment in _segments(environ.get("PATH_INFO", ""))]
+    return [_decode(segment) for segment in _segments(raw)]
+
+
+def raw_path(environ: Mapping[str, Any]) -> str | None:
+    """The request target's path inside the app, still percent-encoded.
+
+    None when the server gives no raw target, or when there is nothing to
+    decode in it (then `PATH_INFO` says the same, more cheaply).
+    """
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not isinstance(target, str) or "%" not in target:
+        return None
+    path = target.partition("?")[0]
+    if not path.startswith("/"):  # absolute form: "http://host/path"
+        scheme, separator, rest = path.partition("://")
+        if not separator:
+            return None
+        path = "/" + rest.partition("/")[2]
+    # The mount prefix (SCRIPT_NAME) is part of the raw target but not of the
+    # app's path: drop as many raw segments as it has. If the two parts do not
+    # decode to SCRIPT_NAME and PATH_INFO (a middleware rewrote the path),
+    # trust the environ.
+    script_name = environ.get("SCRIPT_NAME", "")
+    prefix = "/".join(path.split("/")[: script_name.count("/") + 1]) if script_name else ""
+    inside = path[len(prefix) :]
+    if _unquote(prefix) != script_name or _unquote(inside) != environ.get("PATH_INFO", ""):
+        return None
+    return inside
+
+
+def _unquote(text: str) -> str | None:
+    """Decode escapes the way servers build PATH_INFO: bytes as Latin-1, `%ZZ` kept."""
+    try:
+        return unquote_to_bytes(text.encode("latin-1")).decode("latin-1")
+    except UnicodeEncodeError:
+        return None
+
+
+def _segments(path: str) -> list[str]:
+    return path[1:].split("/") if len(path) > 1 else []
+
+
+def _decode(segment: str) -> str:
+    if "%" not in segment:
+        return _from_wsgi(segment)
+    pieces = segment.split("%")
+    decoded = bytearray(pieces[0].encode("latin-1"))
+    for piece in pieces[1:]:
+        if len(piece) < 2 or piece[0] not in _HEX or piece[1] not in _HEX:
+            raise HTTPError(400, f"Malformed percent-escape in the path: %{piece[:2]}")
+        decoded.append(int(piece[:2], 16))
+        decoded += piece[2:].encode("latin-1")
+    return _utf8(bytes(decoded))
+
+
+def _from_wsgi(segment: str) -> str:
+    # WSGI strings carry the path's bytes as Latin-1; the URL means UTF-8.
+    if segment.isascii():
+        return segment
+    return _utf8(segment.encode("latin-1"))
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPError(400, "The path is not valid UTF-8") from None
+
+
+def normalized(environ: Mapping[str, Any]) -> str:
+    """Where a path with a trailing or repeated slash belongs: `/a//b/?q` -> `/shop/a/b?q`.
+
+    Relative (no scheme or host), with the mount prefix and the query string kept.
+    """
+    raw = raw_path(environ)
+    # Quote what a browser could misread ("\\" as "/", spaces); a raw target's
+    # escapes are already there and stay as they are.
+    safe = "/:@!$&'()*+,;=-._~" + ("%" if raw is not None else "")
+    path = raw if raw is not None else environ.get("PATH_INFO", "")
+    clean = "/" + "/".join(part for part in path.split("/") if part)
+    wsgi_path = environ.get("SCRIPT_NAME", "") + clean
+    location = quote(wsgi_path.encode("latin-1"), safe=safe)
+    query = environ.get("QUERY_STRING")
+    return f"{location}?{query}" if query else location

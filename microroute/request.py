@@ -1,0 +1,203 @@
+"""`Request`: what a handler is given. One per request, and lazy.
+
+Building a `Request` only stores the environ and the route's params;
+nothing is parsed until asked for, and each part is parsed at most once.
+Where parsing is subtle (headers, cookies, forms and multipart) werkzeug
+does it, as it does best.
+
+    def POST(request, params):
+        request.method            # "POST"
+        request.path              # "/api/products/42" (inside the app)
+        request.query.get("q")    # the query string, as a multi-dict
+        request.headers["Accept"] # case-insensitive
+        request.json()            # the body, parsed; a 400 if it is not JSON
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from io import BytesIO
+from typing import Any
+from urllib.parse import parse_qsl
+
+from werkzeug.datastructures import EnvironHeaders, FileStorage, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+from werkzeug.http import parse_cookie, parse_options_header
+from werkzeug.wsgi import get_current_url
+
+from .errors import HTTPError
+
+_MISSING = object()
+
+
+class Request:
+    """The incoming request: `method`, `path`, `url`, `headers`, `query`,
+    `cookies`, `params`, `json()`, `text()`, `form()`, `files()`, `body()`
+    and the raw WSGI `environ`."""
+
+    __slots__ = (
+        "_body", "_cookies", "_files", "_form", "_headers", "_json", "_query",
+        "environ", "max_body_size", "method", "params",
+    )
+
+    def __init__(
+        self,
+        environ: dict[str, Any],
+        params: Mapping[str, str | list[str]] | None = None,
+        max_body_size: int = 1 << 20,
+    ) -> None:
+        self.environ = environ
+        self.method: str = environ["REQUEST_METHOD"]
+        self.params = params if params is not None else {}
+        self.max_body_size = max_body_size
+        self._body: bytes | None = None
+        self._json: Any = _MISSING
+        self._headers: EnvironHeaders | None = None
+        self._query: MultiDict[str, str] | None = None
+        self._cookies: MultiDict[str, str] | None = None
+        self._form: MultiDict[str, str] | None = None
+        self._files: MultiDict[str, FileStorage] | None = None
+
+    @property
+    def path(self) -> str:
+        """The path inside the app, decoded: after any `SCRIPT_NAME` mount prefix."""
+        path = self.environ.get("PATH_INFO") or "/"
+        return path.encode("latin-1").decode("utf-8", "replace")
+
+    @property
+    def url(self) -> str:
+        """The full URL the client asked for, mount prefix and query included."""
+        return get_current_url(self.environ)
+
+    @property
+    def headers(self) -> EnvironHeaders:
+        """The request headers; `request.headers["content-type"]` ignores case."""
+        if self._headers is None:
+            self._headers = EnvironHeaders(self.environ)
+        return self._headers
+
+    @property
+    def query(self) -> MultiDict[str, str]:
+        """`?tag=a&tag=b`: `query["tag"] == "a"`, `query.getlist("tag") == ["a", "b"]`."""
+        if self._query is None:
+            raw = self.environ.get("QUERY_STRING", "")
+            query = raw.encode("latin-1").decode("utf-8", "replace")
+            self._query = MultiDict(parse_qsl(query, keep_blank_values=True))
+        return self._query
+
+    @property
+    def cookies(self) -> MultiDict[str, str]:
+        if self._cookies is None:
+            self._cookies = parse_cookie(self.environ)
+        return self._cookies
+
+    @property
+    def content_type(self) -> str:
+        """The media type alone, lowercased: `application/json`."""
+        mimetype, _ = parse_options_header(self.environ.get("CONTENT_TYPE", ""))
+        return mimetype
+
+    def body(self) -> bytes:
+        """The raw body, read once. Larger than `max_body_size`: a 413;
+        shorter than its `Content-Length` (the client went away): a 400."""
+        if self._body is None:
+            self._body = _read_body(self.environ, self.max_body_size)
+        return self._body
+
+    def text(self) -> str:
+        """The body as text, in the charset its `Content-Type` names (UTF-8 if none)."""
+        _, options = parse_options_header(self.environ.get("CONTENT_TYPE", ""))
+        charset = options.get("charset", "utf-8")
+        try:
+            return self.body().decode(charset)
+        except (LookupError, UnicodeDecodeError) as error:
+            raise HTTPError(400, f"The body is not valid {charset} text: {error}") from None
+
+    def json(self) -> Any:
+        """The body parsed as JSON, whatever its `Content-Type` (as fetch's `json()`).
+
+        An empty or malformed body raises `HTTPError(400)` saying why.
+        """
+        if self._json is _MISSING:
+            body = self.body()
+            if not body.strip():
+                raise HTTPError(400, "The request body is empty; expected JSON.")
+            try:
+                self._json = json.loads(body)
+            except UnicodeDecodeError:
+                raise HTTPError(400, "Malformed JSON: the body is not UTF-8.") from None
+            except json.JSONDecodeError as error:
+                raise HTTPError(
+                    400,
+                    f"Malformed JSON: {error.msg} at line {error.lineno} column {error.colno}.",
+                ) from None
+        return self._json
+
+    def form(self) -> MultiDict[str, str]:
+        """Fields of an urlencoded or multipart form (werkzeug parses it)."""
+        if self._form is None:
+            self._parse_form()
+        assert self._form is not None
+        return self._form
+
+    def files(self) -> MultiDict[str, FileStorage]:
+        """Files uploaded with a multipart form."""
+        if self._files is None:
+            self._parse_form()
+        assert self._files is not None
+        return self._files
+
+    def _parse_form(self) -> None:
+        mimetype, options = parse_options_header(self.environ.get("CONTENT_TYPE", ""))
+        body = self.body()
+        parser = FormDataParser(max_content_length=self.max_body_size)
+        try:
+            _, form, files = parser.parse(BytesIO(body), mimetype, len(body), options)
+        except RequestEntityTooLarge:
+            raise HTTPError(413, "The form data is too large.") from None
+        except ValueError as error:
+            raise HTTPError(400, f"Malformed form data: {error}") from None
+        if mimetype == "multipart/form-data" and body and not form and not files:
+            raise HTTPError(400, "Malformed form data: no parts found in the multipart body.")
+        self._form, self._files = form, files
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"
+
+
+def declared_length(environ: Mapping[str, Any]) -> int | None:
+    """The body's `Content-Length`, or None if it declares none.
+
+    A value that is not a whole number of bytes is a 400.
+    """
+    value = environ.get("CONTENT_LENGTH")
+    if not value:
+        return None
+    if not value.isdigit() or not value.isascii():
+        raise HTTPError(400, f"Invalid Content-Length: {value!r}")
+    return int(value)
+
+
+def _read_body(environ: Mapping[str, Any], limit: int) -> bytes:
+    stream = environ["wsgi.input"]
+    length = declared_length(environ)
+    if length is None:
+        if not environ.get("wsgi.input_terminated"):
+            return b""  # no length, and the server would not mark the end: no body
+        # A chunked body: read one byte past the limit to know it is too large.
+        body: bytes = stream.read(limit + 1)
+        if len(body) > limit:
+            raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+        return body
+    if length > limit:
+        raise HTTPError(413, f"The request body is larger than {limit} bytes.")
+    body = b""
+    while len(body) < length:
+        # A server may hand the body over in pieces; an empty read is the end.
+        chunk = stream.read(length - len(body))
+        if not chunk:
+            raise HTTPError(400, f"The request body ended after {len(body)} of {length} bytes.")
+        body += chunk
+    return body

@@ -1,0 +1,94 @@
+"""Folder names -> URL segments: what one folder in the route tree matches.
+
+    about         Segment(STATIC, "about")           exactly "about"
+    [id]          Segment(DYNAMIC, "id")             any one segment
+    [...slug]     Segment(CATCH_ALL, "slug")         one or more segments
+    [[...slug]]   Segment(OPTIONAL_CATCH_ALL, ...)   zero or more segments
+    (shop)        None                               a group: adds nothing to the URL
+    _lib          (never parsed)                     private: see `is_private`
+    %5Fnext       Segment(STATIC, "_next")           the escape for a real "_"
+
+This module knows one folder name at a time. Rules that need the whole tree
+(conflicts, ambiguity, catch-all placement) belong to `loader`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Kind(IntEnum):
+    """Segment kinds, in Next.js's order of precedence: lower wins."""
+
+    STATIC = 0
+    DYNAMIC = 1
+    CATCH_ALL = 2
+    OPTIONAL_CATCH_ALL = 3
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: Kind
+    name: str  # the text a static segment matches, or a parameter's name
+
+    def __str__(self) -> str:
+        """The segment as Next.js writes it in a route: `about`, `[id]`, `[...slug]`."""
+        if self.kind is Kind.DYNAMIC:
+            return f"[{self.name}]"
+        if self.kind is Kind.CATCH_ALL:
+            return f"[...{self.name}]"
+        if self.kind is Kind.OPTIONAL_CATCH_ALL:
+            return f"[[...{self.name}]]"
+        return self.name
+
+
+def is_private(folder: str) -> bool:
+    """`_lib`: the folder and everything below it is never routed."""
+    return folder.startswith("_")
+
+
+def parse(folder: str) -> Segment | None:
+    """The segment a folder name stands for; None for a `(group)`.
+
+    Raises `ValueError` with Next.js's wording for a malformed name.
+    """
+    if folder.startswith("(") and folder.endswith(")"):
+        if folder in ("(.)", "(..)", "(...)") or folder == "()":
+            raise ValueError(f"Group names may not be empty ('{folder}').")
+        return None
+    if folder.startswith(("(.)", "(..)", "(...)")):
+        raise ValueError(f"Intercepting routes ('{folder}') are not supported by microroute.")
+    if folder.startswith("@"):
+        raise ValueError(f"Parallel routes ('{folder}') are not supported by microroute.")
+    if folder.startswith("[") and folder.endswith("]"):
+        return _parse_dynamic(folder)
+    if folder[:3].upper() == "%5F":
+        return Segment(Kind.STATIC, "_" + folder[3:])
+    return Segment(Kind.STATIC, folder)
+
+
+def _parse_dynamic(folder: str) -> Segment:
+    # The checks and their messages follow Next.js's own (sorted-routes.ts).
+    name = folder[1:-1]
+    optional = name.startswith("[") and name.endswith("]")
+    if optional:
+        name = name[1:-1]
+    if name.startswith("…"):
+        raise ValueError(
+            f"Detected a three-dot character ('…') at ('{name}'). Did you mean ('...')?"
+        )
+    catch_all = name.startswith("...")
+    if catch_all:
+        name = name[3:]
+    if name.startswith("[") or name.endswith("]"):
+        raise ValueError(f"Segment names may not start or end with extra brackets ('{name}').")
+    if name.startswith("."):
+        raise ValueError(f"Segment names may not start with erroneous periods ('{name}').")
+    if not name:
+        raise ValueError(f"Segment names may not be empty ('{folder}').")
+    if optional and not catch_all:
+        raise ValueError(f'Optional route parameters are not yet supported ("{folder}").')
+    if catch_all:
+        return Segment(Kind.OPTIONAL_CATCH_ALL if optional else Kind.CATCH_ALL, name)
+    return Segment(Kind.DYNAMIC, name)
