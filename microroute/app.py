@@ -134,7 +134,9 @@ class App:
         """The response for an `HTTPError`: a redirect, or an error body."""
         if 300 <= error.status < 400:
             return Response(b"", error.status, error.headers)
-        return error_response(environ, error.status, error.message, error.headers)
+        return error_response(
+            environ, error.status, error.message, error.headers, details=error.details
+        )
 
     def crash(self, environ: dict[str, Any]) -> Response:
         """A 500: the traceback goes to the server's log, never to the client

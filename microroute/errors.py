@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
@@ -31,6 +32,9 @@ class HTTPError(Exception):
     """Raise anywhere in a handler to answer with `status` and `message`.
 
     >>> raise HTTPError(404, "No product 42")   # -> 404 {"error": "No product 42"}
+
+    `details` adds keys to the JSON error body, for clients that act on them:
+    `HTTPError(422, "Invalid", details={"fields": {"price": "must be ≥ 0"}})`.
     """
 
     def __init__(
@@ -38,10 +42,13 @@ class HTTPError(Exception):
         status: int,
         message: str | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         self.status = status
         self.message = message if message is not None else reason_phrase(status)
         self.headers = dict(headers or {})
+        self.details = dict(details or {})
         super().__init__(status, self.message)
 
 
@@ -71,11 +78,13 @@ def error_response(
     message: str,
     headers: Mapping[str, str] | None = None,
     detail: str | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> Response:
     """The framework's answer for an error: JSON, or HTML for a browser.
 
-    `detail` (a traceback, only ever passed with `debug=True`) is shown below
-    the message. Everything reflected into HTML is escaped.
+    `details` are extra keys of the JSON body; `detail` (a traceback, only
+    ever passed with `debug=True`) is shown below the message. Everything
+    reflected into HTML is escaped.
     """
     if prefers_html(environ):
         title = html.escape(f"{status} {reason_phrase(status)}")
@@ -89,7 +98,8 @@ def error_response(
         page += "</body></html>\n"
         response = Response(page, status, headers, "text/html; charset=utf-8")
     else:
-        body: dict[str, str] = {"error": message}
+        body: dict[str, Any] = {"error": message, **(details or {})}
+        body["error"] = message  # details add keys; they never replace the message
         if detail:
             body["traceback"] = detail
         response = Response.json(body, status, headers)

@@ -1,0 +1,122 @@
+"""What the product routes share: input checks, the store, and the admin token.
+
+A private folder (`_lib`) is never routed; route files reach it with a
+relative import: `from .._lib.products import ...`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import os
+from collections.abc import Callable
+from typing import Any
+
+from demo_app.store import StoreBusyError, default_store
+from microroute import HTTPError, Request, Response
+
+ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
+MAX_NAME = 200
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+def store_errors_as_503(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """A database still locked after its busy timeout is a 503, not a 500:
+    the client may simply try again."""
+
+    @functools.wraps(handler)  # keeps the signature the framework reads
+    def guarded(*args: Any) -> Response:
+        try:
+            return handler(*args)
+        except StoreBusyError:
+            raise HTTPError(503, "The database is busy; try again shortly.",
+                            {"Retry-After": "1"}) from None
+
+    return guarded
+
+
+def store():
+    return default_store()
+
+
+def product_id(params: dict[str, Any]) -> int:
+    """The id in the URL; anything that is not a product id is simply not found."""
+    text = params["id"]
+    # SQLite integers are 64-bit: a longer number cannot be an id.
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise HTTPError(404, f"No product {text!r}.")
+    return int(text)
+
+
+def not_found(identifier: int) -> HTTPError:
+    return HTTPError(404, f"No product {identifier}.")
+
+
+def page_of(request: Request) -> dict[str, Any]:
+    """`?q=`, `?limit=` (1 to 200, default 50) and `?offset=` (0 or more)."""
+    return {
+        "q": request.query.get("q") or None,
+        "limit": _whole_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        "offset": _whole_number(request, "offset", 0, 0, None),
+    }
+
+
+def _whole_number(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    value = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of {low} or more"
+        raise HTTPError(400, f"{name} must be a whole number {bounds}, not {text!r}.")
+    return value
+
+
+def fields_of(request: Request, *, partial: bool = False) -> dict[str, Any]:
+    """The product fields in the JSON body, checked; 422 with each problem named.
+
+    `partial` (PATCH) accepts any non-empty subset of the fields.
+    """
+    body = request.json()  # malformed JSON: the framework's 400
+    if not isinstance(body, dict):
+        raise HTTPError(422, "The body must be a JSON object.")
+    problems: dict[str, str] = {}
+    fields: dict[str, Any] = {}
+    if "name" in body or not partial:
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
+            problems["name"] = f"must be a string of 1 to {MAX_NAME} characters"
+        else:
+            fields["name"] = name.strip()
+    if "price" in body or not partial:
+        price = body.get("price")
+        # bool is an int in Python, but `true` is no price.
+        if not isinstance(price, int) or isinstance(price, bool) or price < 0:
+            problems["price"] = "must be an integer ≥ 0"
+        else:
+            fields["price"] = price
+    if partial and not problems and not fields:
+        raise HTTPError(422, "Give at least one of: name, price.")
+    if problems:
+        raise _invalid(problems)
+    return fields
+
+
+def _invalid(problems: dict[str, str]) -> HTTPError:
+    summary = "; ".join(f"{field} {problem}" for field, problem in problems.items())
+    return HTTPError(422, f"Invalid product: {summary}.", details={"fields": problems})
+
+
+def require_admin(request: Request) -> None:
+    """When an admin token is configured, only a request that carries it may pass.
+
+    The token lives in the server's environment and is compared in constant
+    time; it is never echoed back, logged or sent to a page.
+    """
+    token = os.environ.get(ADMIN_TOKEN_ENV)
+    if not token:
+        return
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        raise HTTPError(401, "This needs the admin token: Authorization: Bearer <token>.",
+                        {"WWW-Authenticate": "Bearer"})

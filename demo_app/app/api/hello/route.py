@@ -1,0 +1,7 @@
+"""GET /api/hello : the smallest API there is."""
+
+from microroute import Response
+
+
+def GET():
+    return Response.json({"message": "Hi!"})

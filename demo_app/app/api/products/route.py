@@ -1,0 +1,20 @@
+"""/api/products : the product list (GET) and adding a product (POST)."""
+
+from microroute import Response
+
+from .._lib.products import fields_of, page_of, store, store_errors_as_503
+
+
+@store_errors_as_503
+def GET(request):
+    """Oldest first; `?q=` filters by name, `?limit=` and `?offset=` page."""
+    return Response.json(store().list_products(**page_of(request)))
+
+
+@store_errors_as_503
+def POST(request):
+    """`{"name": "Monitor", "price": 14999}` -> 201, with the new product's URL."""
+    product = store().create(**fields_of(request))
+    return Response.json(
+        {"created": product}, status=201, headers={"Location": f"/api/products/{product['id']}"}
+    )

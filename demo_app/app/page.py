@@ -1,0 +1,28 @@
+"""GET / : the home page, linking to everything the demo serves."""
+
+LINKS = [
+    ("/products", "Products", "a page that lists and adds products through the API"),
+    ("/about", "About", "a plain page"),
+    ("/api/products", "/api/products", "the product list, as JSON"),
+    ("/api/products/1", "/api/products/1", "one product, as JSON"),
+    ("/api/hello", "/api/hello", "the smallest API"),
+    ("/api/books", "/api/books", "three books, as JSON"),
+]
+
+
+def Page():
+    items = "\n".join(
+        f'    <li><a href="{href}">{label}</a>: {what}</li>' for href, label, what in LINKS
+    )
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>microroute demo</title></head>
+<body>
+  <h1>microroute demo</h1>
+  <p>Every link below is a folder in <code>demo_app/app/</code>.</p>
+  <ul>
+{items}
+  </ul>
+</body>
+</html>
+"""

@@ -1,0 +1,214 @@
+"""The demo's product storage, on the standard library's `sqlite3`.
+
+This module owns the `products` table: its schema, its two seed rows and every
+query against it. Route handlers call a `Store`; they never see SQL. Checking
+query-string values is the handlers' job: the store takes plain ints and strings.
+
+    store = default_store()          # the file named by $MICROROUTE_DEMO_DB
+    store.create("Monitor", 14999)   # {"id": 3, "name": "Monitor", "price": 14999}
+
+Prices are integer cents. It is safe under `gunicorn -w 4`: the database runs in
+WAL mode, waits up to a busy timeout for a lock, and each process and thread
+opens its own connection lazily (SQLite forbids using a connection across
+`fork()`). A database still locked after the timeout raises `StoreBusyError`, which
+the route layer can answer with 503.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypedDict
+
+DB_ENV_VAR = "MICROROUTE_DEMO_DB"
+DEFAULT_DB_FILE = "microroute-demo.sqlite3"
+SEED_PRODUCTS = (("Keyboard", 999), ("Mouse", 499))
+SCHEMA_VERSION = 1
+
+# Connections a forked child inherited from its parent, kept referenced so that
+# garbage collection never closes them in the child (see Store._connection).
+_INHERITED: list[sqlite3.Connection] = []
+
+
+class Product(TypedDict):
+    id: int
+    name: str
+    price: int
+
+
+class StoreBusyError(Exception):
+    """The database stayed locked by another writer for longer than the busy timeout."""
+
+
+@contextmanager
+def _lock_timeouts_as_busy_error() -> Iterator[None]:
+    # sqlite3 reports a lock timeout as a generic OperationalError, the same class
+    # as a syntax error; callers need to tell "try again later" apart from a bug.
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        message = str(error).lower()
+        if "locked" in message or "busy" in message:
+            raise StoreBusyError(str(error)) from error
+        raise
+
+
+class Store:
+    """The products in one SQLite file; one connection per process and thread."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+        # Absolute now, so a later chdir cannot send another thread to another file.
+        self.path = os.path.abspath(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+
+    # -- reading -----------------------------------------------------------
+
+    def list_products(self, q: str | None = None, limit: int | None = None,
+                      offset: int = 0) -> list[Product]:
+        """Products oldest first, optionally only those whose name contains `q`
+        (ASCII letters compared case-insensitively; `%` and `_` match literally)."""
+        sql = "SELECT id, name, price FROM products"
+        params: list[Any] = []
+        if q:
+            sql += " WHERE name LIKE ? ESCAPE '\\'"
+            params.append(f"%{_escape_like(q)}%")
+        sql += " ORDER BY id LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else limit, offset]  # LIMIT -1: no limit
+        return [_product(row) for row in self._run(sql, params)]
+
+    def get(self, product_id: int) -> Product | None:
+        rows = self._run("SELECT id, name, price FROM products WHERE id = ?", [product_id])
+        return _product(rows[0]) if rows else None
+
+    # -- writing -----------------------------------------------------------
+
+    def create(self, name: str, price: int) -> Product:
+        rows = self._run(
+            "INSERT INTO products (name, price) VALUES (?, ?) RETURNING id, name, price",
+            [name, price],
+        )
+        return _product(rows[0])
+
+    def replace(self, product_id: int, name: str, price: int) -> Product | None:
+        return self.update(product_id, name=name, price=price)
+
+    def update(self, product_id: int, *, name: str | None = None,
+               price: int | None = None) -> Product | None:
+        """Change the fields given; None if there is no such product."""
+        # Column names come from this fixed table, never from the caller.
+        changes = {column: value for column, value in (("name", name), ("price", price))
+                   if value is not None}
+        if not changes:
+            return self.get(product_id)
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        rows = self._run(
+            f"UPDATE products SET {assignments} WHERE id = ? RETURNING id, name, price",
+            [*changes.values(), product_id],
+        )
+        return _product(rows[0]) if rows else None
+
+    def delete(self, product_id: int) -> bool:
+        """True if the product existed."""
+        return bool(self._run("DELETE FROM products WHERE id = ? RETURNING id", [product_id]))
+
+    def close(self) -> None:
+        """Close the calling thread's connection; the next call opens a new one."""
+        local = self._local
+        if getattr(local, "pid", None) == os.getpid() and local.connection is not None:
+            local.connection.close()
+            local.connection = None
+
+    # -- connections -------------------------------------------------------
+
+    def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        # Connecting is inside too: creating the schema may wait for the write lock.
+        with _lock_timeouts_as_busy_error():
+            # fetchall() runs the statement to completion: an INSERT/UPDATE ...
+            # RETURNING only commits (and frees the write lock) once it is finished.
+            return self._connection().execute(sql, params).fetchall()
+
+    def _connection(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            # A new thread, or the first call after fork(). An inherited connection
+            # belongs to the parent: SQLite forbids carrying one across fork(), and
+            # closing it here would run SQLite code on the parent's locking state.
+            if getattr(local, "connection", None) is not None:
+                _INHERITED.append(local.connection)
+            local.connection = None
+            local.pid = os.getpid()
+        if local.connection is None:
+            local.connection = self._connect()
+        connection: sqlite3.Connection = local.connection
+        return connection
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: autocommit, so every statement is its own transaction
+        # and the only explicit one is the schema setup below.
+        connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            # WAL lets readers carry on while one process writes; the mode is stored
+            # in the file, so this is a no-op for every connection after the first.
+            connection.execute("PRAGMA journal_mode = WAL")
+            _create_schema(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+
+def _create_schema(connection: sqlite3.Connection) -> None:
+    """Create and seed the table, exactly once per file, even if several processes
+    open a new file at the same moment."""
+    # Most connections find the schema there already; looking first spares them
+    # the write lock.
+    if _schema_version(connection) >= SCHEMA_VERSION:
+        return
+    # BEGIN IMMEDIATE takes the write lock before reading, so of two processes
+    # racing here the second waits, then sees the first one's work.
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        if _schema_version(connection) < SCHEMA_VERSION:
+            # AUTOINCREMENT: a deleted product's id is never handed out again.
+            connection.execute(
+                "CREATE TABLE products ("
+                " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                " name TEXT NOT NULL,"
+                " price INTEGER NOT NULL)"
+            )
+            connection.executemany("INSERT INTO products (name, price) VALUES (?, ?)",
+                                   SEED_PRODUCTS)
+            # The version, not an empty table, marks the seeds as done: a catalogue
+            # whose products were all deleted stays empty.
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _schema_version(connection: sqlite3.Connection) -> int:
+    version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _product(row: tuple[Any, ...]) -> Product:
+    return {"id": row[0], "name": row[1], "price": row[2]}
+
+
+@functools.cache
+def default_store() -> Store:
+    """The store named by $MICROROUTE_DEMO_DB (default: microroute-demo.sqlite3 in
+    the working directory), built on first call, never at import."""
+    # Two threads racing on the first call may each build a Store; that is harmless,
+    # since building one opens nothing.
+    return Store(os.environ.get(DB_ENV_VAR) or DEFAULT_DB_FILE)

@@ -1,0 +1,161 @@
+"""Shared fixtures: route trees written to disk, the app behind werkzeug's test
+`Client` (plain, and wrapped in `wsgiref.validate.validator` for PEP 3333),
+and a real gunicorn on 127.0.0.1.
+
+Under CI (`CI=true`) a skipped test is a failure: a test that needs something
+missing on the machine may skip on a laptop, never in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from wsgiref.validate import validator
+
+import pytest
+from werkzeug.test import Client
+
+from microroute import App
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which must run everything: {report.longrepr}"
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write `{"api/x/route.py": source}` under `root/app`; return that folder."""
+    app_dir = root / "app"
+    app_dir.mkdir(parents=True, exist_ok=True)
+    for name, source in files.items():
+        path = app_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+    return app_dir
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """`tree({"about/page.py": "def Page(): ..."})` -> the app folder."""
+    return lambda files: write_tree(tmp_path, files)
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Callable[..., Client]:
+    """`make_client(files, **app_options)` -> a `Client` for the app, validated by
+    `wsgiref.validate` (PEP 3333) on every request."""
+
+    def make(files: dict[str, str], **options: object) -> Client:
+        app = App(write_tree(tmp_path, files), **options)  # type: ignore[arg-type]
+        return Client(validator(app))
+
+    return make
+
+
+JSON_ROUTE = """
+from microroute import Response
+
+def GET(request, params):
+    return Response.json({"params": params, "path": request.path})
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """A real gunicorn on loopback, started and stopped by PID."""
+
+    def __init__(self, target: str, cwd: Path, log_dir: Path, workers: int = 1,
+                 env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"gunicorn-{self.port}.log"
+        command = [
+            sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30",
+        ]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {}), "PYTHONPATH": f"{ROOT}:{cwd}"},
+            )
+        self._wait_until_up()
+
+    def _wait_until_up(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited early:\n{self.log.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not start in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """One request over a real socket; returns status, headers, body (any status)."""
+        request = urllib.request.Request(
+            self.url + path, data=body, method=method, headers=headers or {}
+        )
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """`serve("demo_app:app", workers=2)` -> a running `Server`, stopped afterwards."""
+    servers: list[Server] = []
+
+    def start(target: str, cwd: Path = ROOT, **options: object) -> Server:
+        server = Server(target, cwd, tmp_path, **options)  # type: ignore[arg-type]
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
