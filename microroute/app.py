@@ -29,7 +29,7 @@ from . import paths
 from .errors import HTTPError, error_response
 from .loader import METHODS, Handler, Route, load
 from .request import Request, declared_length
-from .response import HTML, Response, StartResponse
+from .response import Response, StartResponse
 from .router import Params, Router
 
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -123,7 +123,7 @@ class App:
         if isinstance(result, Response):
             return result
         if isinstance(result, str) and handler.name == "Page":
-            return Response(result, content_type=HTML)
+            return Response.html(result)
         expected = "a Response or a str" if handler.name == "Page" else "a Response"
         raise TypeError(
             f"{handler.file}: {handler.name}() returned {type(result).__name__}, "

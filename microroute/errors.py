@@ -96,7 +96,7 @@ def error_response(
         if detail:
             page += f"<pre>{html.escape(detail)}</pre>\n"
         page += "</body></html>\n"
-        response = Response(page, status, headers, "text/html; charset=utf-8")
+        response = Response.html(page, status, headers)
     else:
         body: dict[str, Any] = {"error": message, **(details or {})}
         body["error"] = message  # details add keys; they never replace the message

@@ -29,10 +29,13 @@ class Headers(MutableMapping[str, str]):
     ['a=1', 'b=2']
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_length_set")
 
     def __init__(self, headers: HeaderItems | None = None) -> None:
         self._items: list[tuple[str, str]] = []
+        # Whether a Content-Length was set by hand (a HEAD handler may): kept
+        # as a flag so that sending a response need not search for it.
+        self._length_set = False
         if headers:
             pairs = headers.items() if isinstance(headers, Mapping) else headers
             for name, value in pairs:
@@ -40,9 +43,10 @@ class Headers(MutableMapping[str, str]):
 
     @classmethod
     def trusted(cls, items: list[tuple[str, str]]) -> Headers:
-        """Wrap pairs the framework made itself: already valid, so not checked."""
+        """Wrap pairs the framework made itself: valid, and never a Content-Length."""
         headers = cls.__new__(cls)
         headers._items = items
+        headers._length_set = False
         return headers
 
     def __getitem__(self, name: str) -> str:
@@ -55,9 +59,10 @@ class Headers(MutableMapping[str, str]):
     def __setitem__(self, name: str, value: str) -> None:
         """Replace every header of that name with this one."""
         pair = _checked(name, value)
-        lowered = name.lower()
-        self._items = [item for item in self._items if item[0].lower() != lowered]
-        self._items.append(pair)
+        if name in self:
+            lowered = name.lower()
+            self._items = [item for item in self._items if item[0].lower() != lowered]
+        self._append(pair)
 
     def __delitem__(self, name: str) -> None:
         lowered = name.lower()
@@ -65,12 +70,17 @@ class Headers(MutableMapping[str, str]):
         if len(kept) == len(self._items):
             raise KeyError(name)
         self._items = kept
+        if lowered == "content-length":
+            self._length_set = False
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
         lowered = name.lower()
-        return any(key.lower() == lowered for key, _ in self._items)
+        for key, _ in self._items:  # noqa: SIM110 (no generator: this runs per response)
+            if key.lower() == lowered:
+                return True
+        return False
 
     def __iter__(self) -> Iterator[str]:
         return (key for key, _ in self._items)
@@ -83,7 +93,12 @@ class Headers(MutableMapping[str, str]):
 
     def add(self, name: str, value: str) -> None:
         """Add a header, keeping others of the same name (as `Set-Cookie` needs)."""
-        self._items.append(_checked(name, value))
+        self._append(_checked(name, value))
+
+    def _append(self, pair: tuple[str, str]) -> None:
+        self._items.append(pair)
+        if pair[0].lower() == "content-length":
+            self._length_set = True
 
     def get_all(self, name: str) -> list[str]:
         lowered = name.lower()
@@ -93,9 +108,12 @@ class Headers(MutableMapping[str, str]):
         """Every `(name, value)` pair, repeats included, in the order they were set."""
         return list(self._items)
 
-    def wsgi_list(self) -> list[tuple[str, str]]:
-        """The list WSGI's `start_response` takes (not a copy)."""
-        return self._items
+    def wsgi_list(self, content_length: int | None = None) -> list[tuple[str, str]]:
+        """The list WSGI's `start_response` takes, with `Content-Length` added
+        unless one was set by hand. Not a copy when there is nothing to add."""
+        if content_length is None or self._length_set:
+            return self._items
+        return [*self._items, ("Content-Length", str(content_length))]
 
 
 def _checked(name: str, value: str | int) -> tuple[str, str]:

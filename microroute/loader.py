@@ -213,11 +213,14 @@ def _import(path: Path, root: Path, package: str, file: str) -> types.ModuleType
     folder = package
     location = root
     for part in path.relative_to(root).parts[:-1]:
-        # A dot would split the module name, so it is spelled as in a URL.
-        folder = f"{folder}.{part.replace('.', '%2E')}"
+        # A dot would split the module name, so it is escaped as in a URL
+        # (and "%" first, so that two folder names never share a module name).
+        folder = f"{folder}.{part.replace('%', '%25').replace('.', '%2E')}"
         location = location / part
         _package(folder, location)
-    name = f"{folder}.{path.stem}"
+    # "%route" is a name no escaped folder name can have: a folder called
+    # `route/` beside `route.py` keeps a package of its own.
+    name = f"{folder}.%{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

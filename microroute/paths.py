@@ -28,9 +28,12 @@ def split(environ: Mapping[str, Any]) -> list[str]:
     Raises `HTTPError(400)` for a malformed escape or a segment that is not UTF-8.
     """
     raw = raw_path(environ)
-    if raw is None:
-        return [_from_wsgi(segment) for segment in _segments(environ.get("PATH_INFO", ""))]
-    return [_decode(segment) for segment in _segments(raw)]
+    if raw is not None:
+        return [_decode(segment) for segment in _segments(raw)]
+    path = environ.get("PATH_INFO", "")
+    if path.isascii():  # the usual case: nothing to decode
+        return _segments(path)
+    return [_from_wsgi(segment) for segment in _segments(path)]
 
 
 def raw_path(environ: Mapping[str, Any]) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cached_property
 from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qsl
@@ -37,10 +38,9 @@ class Request:
     `cookies`, `params`, `json()`, `text()`, `form()`, `files()`, `body()`
     and the raw WSGI `environ`."""
 
-    __slots__ = (
-        "_body", "_cookies", "_files", "_form", "_headers", "_json", "_query",
-        "environ", "max_body_size", "method", "params",
-    )
+    # Parsed on first use, then kept: each part is parsed at most once.
+    _body: bytes | None = None
+    _json: Any = _MISSING
 
     def __init__(
         self,
@@ -52,13 +52,6 @@ class Request:
         self.method: str = environ["REQUEST_METHOD"]
         self.params = params if params is not None else {}
         self.max_body_size = max_body_size
-        self._body: bytes | None = None
-        self._json: Any = _MISSING
-        self._headers: EnvironHeaders | None = None
-        self._query: MultiDict[str, str] | None = None
-        self._cookies: MultiDict[str, str] | None = None
-        self._form: MultiDict[str, str] | None = None
-        self._files: MultiDict[str, FileStorage] | None = None
 
     @property
     def path(self) -> str:
@@ -71,27 +64,22 @@ class Request:
         """The full URL the client asked for, mount prefix and query included."""
         return get_current_url(self.environ)
 
-    @property
+    @cached_property
     def headers(self) -> EnvironHeaders:
         """The request headers; `request.headers["content-type"]` ignores case."""
-        if self._headers is None:
-            self._headers = EnvironHeaders(self.environ)
-        return self._headers
+        return EnvironHeaders(self.environ)
 
-    @property
+    @cached_property
     def query(self) -> MultiDict[str, str]:
         """`?tag=a&tag=b`: `query["tag"] == "a"`, `query.getlist("tag") == ["a", "b"]`."""
-        if self._query is None:
-            raw = self.environ.get("QUERY_STRING", "")
-            query = raw.encode("latin-1").decode("utf-8", "replace")
-            self._query = MultiDict(parse_qsl(query, keep_blank_values=True))
-        return self._query
+        raw = self.environ.get("QUERY_STRING", "")
+        query = raw.encode("latin-1").decode("utf-8", "replace")
+        return MultiDict(parse_qsl(query, keep_blank_values=True))
 
-    @property
+    @cached_property
     def cookies(self) -> MultiDict[str, str]:
-        if self._cookies is None:
-            self._cookies = parse_cookie(self.environ)
-        return self._cookies
+        """The request's cookies, by name."""
+        return parse_cookie(self.environ)
 
     @property
     def content_type(self) -> str:
@@ -137,19 +125,14 @@ class Request:
 
     def form(self) -> MultiDict[str, str]:
         """Fields of an urlencoded or multipart form (werkzeug parses it)."""
-        if self._form is None:
-            self._parse_form()
-        assert self._form is not None
-        return self._form
+        return self._form_data[0]
 
     def files(self) -> MultiDict[str, FileStorage]:
         """Files uploaded with a multipart form."""
-        if self._files is None:
-            self._parse_form()
-        assert self._files is not None
-        return self._files
+        return self._form_data[1]
 
-    def _parse_form(self) -> None:
+    @cached_property
+    def _form_data(self) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
         mimetype, options = parse_options_header(self.environ.get("CONTENT_TYPE", ""))
         body = self.body()
         parser = FormDataParser(max_content_length=self.max_body_size)
@@ -161,7 +144,7 @@ class Request:
             raise HTTPError(400, f"Malformed form data: {error}") from None
         if mimetype == "multipart/form-data" and body and not form and not files:
             raise HTTPError(400, "Malformed form data: no parts found in the multipart body.")
-        self._form, self._files = form, files
+        return form, files
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"

@@ -15,7 +15,9 @@ HEAD request and of a 204 or 304, and hands everything to the server.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any, Literal
@@ -34,6 +36,7 @@ HTML = "text/html; charset=utf-8"
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 # RFC 9110: 1xx, 204 and 304 responses never carry a body (nor its type or length).
 _BODILESS = frozenset({*range(100, 200), 204, 304})
+_BODY_FIELDS = ("content-type", "content-length")
 # Compact, strict JSON: NaN and Infinity are not JSON, so they fail loudly too.
 _json_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
@@ -60,9 +63,21 @@ class Response:
             body = body.encode()
             if content_type is None and "Content-Type" not in self.headers:
                 content_type = TEXT
+        elif isinstance(body, (bytearray, memoryview)):
+            body = bytes(body)
         self.body = body
         if content_type is not None:
             self.headers["Content-Type"] = content_type
+
+    @classmethod
+    def _made(cls, body: bytes, status: int, headers: list[tuple[str, str]]) -> Response:
+        # For responses the framework builds itself: nothing to check, so
+        # nothing is checked (this is the hot path of every JSON response).
+        response = cls.__new__(cls)
+        response.body = body
+        response.status = status
+        response.headers = Headers.trusted(headers)
+        return response
 
     @classmethod
     def json(
@@ -73,13 +88,21 @@ class Response:
         Data JSON cannot hold raises `TypeError` here, in the handler, naming
         the type: `Object of type datetime is not JSON serializable`.
         """
-        response = cls.__new__(cls)
-        response.status = status
-        response.body = _json_encode(data).encode()
         # nosniff: a browser must never guess that a JSON body is HTML.
-        response.headers = Headers.trusted(
-            [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")]
+        response = cls._made(
+            _json_encode(data).encode(),
+            status,
+            [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")],
         )
+        if headers:
+            for name, value in Headers(headers).items():
+                response.headers[name] = value
+        return response
+
+    @classmethod
+    def html(cls, html: str, status: int = 200, headers: HeaderItems | None = None) -> Response:
+        """An HTML page: `Response.html("<h1>Hi</h1>")`, as UTF-8."""
+        response = cls._made(html.encode(), status, [("Content-Type", HTML)])
         if headers:
             for name, value in Headers(headers).items():
                 response.headers[name] = value
@@ -118,24 +141,53 @@ class Response:
     ) -> Iterable[bytes]:
         """Send this response through WSGI: the last step of every request."""
         status = self.status
-        headers = self.headers.wsgi_list()
         body = self.body
         if status in _BODILESS:
             headers = [
-                (name, value) for name, value in headers
-                if name.lower() not in ("content-type", "content-length")
+                (name, value) for name, value in self.headers.wsgi_list()
+                if name.lower() not in _BODY_FIELDS
             ]
-        elif isinstance(body, bytes) and "Content-Length" not in self.headers:
-            headers = [*headers, ("Content-Length", str(len(body)))]
+        elif type(body) is bytes:
+            headers = self.headers.wsgi_list(len(body))
+        else:
+            headers = self.headers.wsgi_list()  # streamed: its length is not known
         start_response(_STATUS_LINES.get(status) or f"{status} Unknown", headers)
-        if isinstance(body, bytes):
-            return [] if environ["REQUEST_METHOD"] == "HEAD" or status in _BODILESS else [body]
         if environ["REQUEST_METHOD"] == "HEAD" or status in _BODILESS:
-            close = getattr(body, "close", None)
+            body, unsent = b"", body
+            close = getattr(unsent, "close", None)
             if close is not None:
                 close()  # a generator's cleanup must still run
-            return []
-        return body  # streamed: the server iterates it, then calls close()
+        if isinstance(body, bytes):
+            return [body] if body else []
+        return _Stream(body, environ)  # streamed: the server iterates it, then calls close()
 
     def __repr__(self) -> str:
         return f"<Response {self.status}>"
+
+
+class _Stream:
+    """A streamed body, passed through; if it fails half-way, the failure is
+    logged (naming no more than the server's log already does) and raised on,
+    so the server drops the connection instead of ending a truncated body as
+    if it were whole."""
+
+    __slots__ = ("body", "environ")
+
+    def __init__(self, body: Iterable[bytes], environ: Mapping[str, Any]) -> None:
+        self.body = body
+        self.environ = environ
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.body
+        except Exception:
+            log = self.environ.get("wsgi.errors") or sys.stderr
+            log.write(f"microroute: the response body failed while being sent\n"
+                      f"{traceback.format_exc()}")
+            log.flush()
+            raise
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,128 @@
+"""`microroute.segments`: one folder name -> the URL segment it stands for (SPEC §2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from microroute import segments
+from microroute.segments import Kind, Segment
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("about", Segment(Kind.STATIC, "about")),
+        ("About", Segment(Kind.STATIC, "About")),  # case is kept: matching is case-sensitive
+        ("hello world", Segment(Kind.STATIC, "hello world")),
+        ("v1.0", Segment(Kind.STATIC, "v1.0")),
+        ("[id]", Segment(Kind.DYNAMIC, "id")),
+        ("[product-id]", Segment(Kind.DYNAMIC, "product-id")),
+        ("[...slug]", Segment(Kind.CATCH_ALL, "slug")),
+        ("[[...slug]]", Segment(Kind.OPTIONAL_CATCH_ALL, "slug")),
+        ("%5Fname", Segment(Kind.STATIC, "_name")),
+        ("%5Fnext", Segment(Kind.STATIC, "_next")),
+    ],
+)
+def test_parse_gives_the_segment_a_folder_stands_for(folder: str, expected: Segment) -> None:
+    assert segments.parse(folder) == expected
+
+
+@pytest.mark.parametrize("folder", ["(group)", "(shop)", "(marketing site)"])
+def test_a_group_adds_nothing_to_the_url(folder: str) -> None:
+    assert segments.parse(folder) is None
+
+
+@pytest.mark.parametrize(
+    ("folder", "private"),
+    [
+        ("_lib", True),
+        ("_old", True),
+        ("_", True),
+        ("%5Flib", False),  # the escape for a real leading underscore: routed
+        ("lib", False),
+        ("lib_", False),
+        ("[_id]", False),
+        ("(_group)", False),
+    ],
+)
+def test_is_private_is_a_leading_underscore(folder: str, private: bool) -> None:
+    assert segments.is_private(folder) is private
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [
+        ("[]", "Segment names may not be empty ('[]')."),
+        ("[...]", "Segment names may not be empty ('[...]')."),
+        ("[[...]]", "Segment names may not be empty ('[[...]]')."),
+        ("[[id]]", 'Optional route parameters are not yet supported ("[[id]]").'),
+        ("[[[id]]]", "Segment names may not start or end with extra brackets ('[id]')."),
+        ("[[[...slug]]]", "Segment names may not start or end with extra brackets ('[...slug]')."),
+        ("[...slug]]", "Segment names may not start or end with extra brackets ('slug]')."),
+        ("[..id]", "Segment names may not start with erroneous periods ('..id')."),
+        ("[.id]", "Segment names may not start with erroneous periods ('.id')."),
+        ("[....id]", "Segment names may not start with erroneous periods ('.id')."),
+        ("[…id]", "Detected a three-dot character ('…') at ('…id'). Did you mean ('...')?"),
+        ("[[…id]]", "Detected a three-dot character ('…') at ('…id'). Did you mean ('...')?"),
+        ("()", "Group names may not be empty ('()')."),
+        ("@slot", "Parallel routes ('@slot') are not supported by microroute."),
+        ("@modal", "Parallel routes ('@modal') are not supported by microroute."),
+        ("(.)x", "Intercepting routes ('(.)x') are not supported by microroute."),
+        ("(..)x", "Intercepting routes ('(..)x') are not supported by microroute."),
+        ("(...)x", "Intercepting routes ('(...)x') are not supported by microroute."),
+        ("(..)(..)x", "Intercepting routes ('(..)(..)x') are not supported by microroute."),
+    ],
+)
+def test_a_malformed_folder_name_is_refused_with_next_js_wording(
+    folder: str, message: str
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        segments.parse(folder)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("folder", ["about", "[id]", "[...slug]", "[[...slug]]", "v1.0"])
+def test_str_writes_the_segment_as_its_folder_name(folder: str) -> None:
+    segment = segments.parse(folder)
+    assert segment is not None
+    assert str(segment) == folder
+
+
+def test_str_of_an_escaped_underscore_is_the_text_it_matches() -> None:
+    assert str(segments.parse("%5Fnext")) == "_next"
+
+
+@pytest.mark.parametrize(
+    ("segment", "text"),
+    [
+        (Segment(Kind.STATIC, "about"), "about"),
+        (Segment(Kind.DYNAMIC, "id"), "[id]"),
+        (Segment(Kind.CATCH_ALL, "slug"), "[...slug]"),
+        (Segment(Kind.OPTIONAL_CATCH_ALL, "slug"), "[[...slug]]"),
+    ],
+)
+def test_str_of_each_kind(segment: Segment, text: str) -> None:
+    assert str(segment) == text
+
+
+def test_kinds_sort_in_next_js_precedence_static_first() -> None:
+    assert sorted(Kind, reverse=True) == [
+        Kind.OPTIONAL_CATCH_ALL,
+        Kind.CATCH_ALL,
+        Kind.DYNAMIC,
+        Kind.STATIC,
+    ]
+    assert Kind.STATIC < Kind.DYNAMIC < Kind.CATCH_ALL < Kind.OPTIONAL_CATCH_ALL
+
+
+def test_segments_sort_by_kind_before_name() -> None:
+    folders = ["[[...a]]", "[...a]", "[a]", "zebra", "apple"]
+    parsed = [segment for segment in map(segments.parse, folders) if segment is not None]
+    ordered = sorted(parsed, key=lambda segment: (segment.kind, segment.name))
+    assert [str(segment) for segment in ordered] == ["apple", "zebra", "[a]", "[...a]", "[[...a]]"]
+
+
+def test_segments_are_values() -> None:
+    assert segments.parse("[id]") == segments.parse("[id]")
+    assert segments.parse("[id]") != segments.parse("[...id]")
+    assert len({segments.parse("[id]"), segments.parse("[id]")}) == 1
