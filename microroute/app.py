@@ -5,9 +5,9 @@
 
 `App.__call__` is the whole life of a request, top to bottom:
 
-1. build the `Request` (lazy: nothing is parsed yet)          request.py
-2. match the path to a route and its params                    paths.py, router.py
-3. pick the handler for the method, or answer 404/405/501      App.pick
+1. match the path to a route and its params                    App.match, router.py
+2. pick the handler for the method, or answer 404/405/501      App.pick
+3. build the `Request` (lazy: nothing is parsed yet)           request.py
 4. call the handler and make sure it gave a `Response`         App.call
 5. send the response through WSGI                              response.py
 
@@ -32,6 +32,7 @@ from .request import Request, declared_length
 from .response import Response, StartResponse
 from .router import Params, Router
 
+KNOWN_METHODS = frozenset(METHODS)
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
@@ -62,12 +63,12 @@ class App:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Serve one request: the WSGI entry point."""
-        request = Request(environ, None, self.max_body_size)  # 1. the request
         try:
-            found = self.match(environ)  # 2. its route and params
+            found = self.match(environ)  # 1. the route and its params
             if found is None and self.fallback is not None:
                 return self.fallback(environ, start_response)  # not ours
-            handler, request.params = self.pick(found, request.method)  # 3. the handler
+            handler, params = self.pick(found, environ["REQUEST_METHOD"])  # 2. the handler
+            request = Request(environ, params, self.max_body_size)  # 3. the request
             response = self.call(handler, request)  # 4. what it answers
         except HTTPError as error:
             response = self.error(environ, error)
@@ -93,18 +94,19 @@ class App:
         The route's handlers already include HEAD (GET's handler, body
         dropped) and OPTIONS (204 with `Allow`) where the file defines none.
         """
-        if method not in METHODS:
-            # Methods are case-sensitive: "get" is as unknown as "FOO".
+        if found is not None:
+            route, params = found
+            handler = route.handlers.get(method)
+            if handler is not None:
+                return handler, params
+        # Why not, in this order: a method HTTP does not know is a 501 on any
+        # path (methods are case-sensitive: "get" is as unknown as "FOO"),
+        # then no route is a 404, then a route without this method a 405.
+        if method not in KNOWN_METHODS:
             raise HTTPError(501, f"Method {method} is not implemented.")
         if found is None:
             raise HTTPError(404, "Not Found")
-        route, params = found
-        handler = route.handlers.get(method)
-        if handler is None:
-            raise HTTPError(
-                405, f"Method {method} is not allowed here.", {"Allow": route.allow}
-            )
-        return handler, params
+        raise HTTPError(405, f"Method {method} is not allowed here.", {"Allow": found[0].allow})
 
     def call(self, handler: Handler, request: Request) -> Response:
         """Call the handler the way its signature asks, and check what it returns."""
@@ -133,7 +135,7 @@ class App:
     def error(self, environ: dict[str, Any], error: HTTPError) -> Response:
         """The response for an `HTTPError`: a redirect, or an error body."""
         if 300 <= error.status < 400:
-            return Response(b"", error.status, error.headers)
+            return Response("", error.status, error.headers)
         return error_response(
             environ, error.status, error.message, error.headers, details=error.details
         )

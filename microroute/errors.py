@@ -45,18 +45,19 @@ class HTTPError(Exception):
         *,
         details: Mapping[str, Any] | None = None,
     ) -> None:
+        super().__init__(status, message)
         self.status = status
         self.message = message if message is not None else reason_phrase(status)
-        self.headers = dict(headers or {})
-        self.details = dict(details or {})
-        super().__init__(status, self.message)
+        self.headers = headers
+        self.details = details
+
+
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
 def reason_phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+    """`404` -> "Not Found"; "Error" for a code HTTP does not name."""
+    return _PHRASES.get(status, "Error")
 
 
 def prefers_html(environ: Mapping[str, object]) -> bool:

@@ -30,6 +30,7 @@ Body = str | bytes | Iterable[bytes]
 StartResponse = Callable[..., Any]
 
 TEXT = "text/plain; charset=utf-8"
+BINARY = "application/octet-stream"
 HTML = "text/html; charset=utf-8"
 
 # Built once: the status lines WSGI wants ("404 Not Found") for every known code.
@@ -44,8 +45,9 @@ _json_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 class Response:
     """An HTTP response: `Response(body="", status=200, headers=None, content_type=None)`.
 
-    A `str` body is sent as `text/plain; charset=utf-8` unless `content_type`
-    (or a `Content-Type` in `headers`) says otherwise.
+    A `str` body is sent as `text/plain; charset=utf-8`, a `bytes` body as
+    `application/octet-stream`, unless `content_type` (or a `Content-Type` in
+    `headers`) says otherwise.
     """
 
     __slots__ = ("body", "headers", "status")
@@ -59,12 +61,15 @@ class Response:
     ) -> None:
         self.status = status
         self.headers = Headers(headers)
+        if isinstance(body, (bytearray, memoryview)):
+            body = bytes(body)
         if isinstance(body, str):
             body = body.encode()
-            if content_type is None and "Content-Type" not in self.headers:
-                content_type = TEXT
-        elif isinstance(body, (bytearray, memoryview)):
-            body = bytes(body)
+            default_type = TEXT
+        else:
+            default_type = BINARY
+        if content_type is None and "Content-Type" not in self.headers:
+            content_type = default_type
         self.body = body
         if content_type is not None:
             self.headers["Content-Type"] = content_type
@@ -111,7 +116,7 @@ class Response:
     @classmethod
     def redirect(cls, url: str, status: int = 307) -> Response:
         """Redirect to `url`. 307 (the default) and 308 keep the method and body."""
-        return cls(b"", status, {"Location": url})
+        return cls("", status, {"Location": url})
 
     def set_cookie(
         self,

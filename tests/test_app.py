@@ -1,0 +1,741 @@
+"""The app end to end, in-process: SPEC §4 (handlers), §6 (what the framework
+answers by itself) and §7 (fallback, mounting, the route table).
+
+Every request goes through werkzeug's test `Client` over the `App` wrapped in
+`wsgiref.validate.validator`, so PEP 3333 is checked on each one. Requests are
+sent with `buffered=True`: the validator insists that the app's iterator is
+closed, and a buffered request closes it before the test reads the response.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from wsgiref.validate import WSGIWarning, validator
+
+import pytest
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client, TestResponse
+
+from conftest import JSON_ROUTE
+from microroute import App
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+HTML = "text/html; charset=utf-8"
+MiB = 1 << 20
+
+SITE = {
+    "page.py": """
+        def Page():
+            return "<h1>Home</h1>"
+    """,
+    "about/page.py": """
+        def Page():
+            return "<h1>About</h1>"
+    """,
+    "plain/page.py": """
+        from microroute import Response
+
+        def Page():
+            return Response("not html", status=202, headers={"X-Page": "yes"})
+    """,
+    "api/products/route.py": """
+        from microroute import Response
+
+        def GET():
+            products = [{"id": 1, "name": "Keyboard"}]
+            return Response.json(products, status=203, headers={"X-Kind": "list"})
+
+        def POST(request):
+            return Response.json({"created": request.json()}, status=201)
+    """,
+    # POST only, and never reads the body.
+    "api/upload/route.py": """
+        from microroute import Response
+
+        def POST():
+            return Response("accepted")
+    """,
+    "api/form/route.py": """
+        from microroute import Response
+
+        def POST(request):
+            return Response.json(dict(request.form()))
+    """,
+    "everything/route.py": """
+        from microroute import Response
+
+        def GET():
+            return Response("get")
+
+        def PUT():
+            return Response("put")
+
+        def PATCH():
+            return Response("patch")
+
+        def DELETE():
+            return Response("delete")
+    """,
+    "custom/route.py": """
+        from microroute import Response
+
+        def GET():
+            return Response("full body")
+
+        def HEAD():
+            return Response("", headers={"X-Handler": "HEAD"})
+
+        def OPTIONS():
+            return Response.json({"methods": ["GET"]}, headers={"X-Handler": "OPTIONS"})
+    """,
+    "boom/route.py": """
+        def GET():
+            raise RuntimeError("secret <detail>")
+    """,
+    "fail/route.py": """
+        from microroute import HTTPError
+
+        def GET(request):
+            query = request.query
+            headers = {"Retry-After": query["retry"]} if "retry" in query else None
+            raise HTTPError(int(query["status"]), query["message"], headers)
+    """,
+    "cookies/route.py": """
+        from microroute import Response
+
+        def GET():
+            response = Response.json({"ok": True})
+            response.set_cookie("session", "abc", httponly=True)
+            response.set_cookie("theme", "dark")
+            return response
+    """,
+    "echo/route.py": """
+        from microroute import Response
+
+        def GET(request):
+            return Response.json({"path": request.path, "url": request.url})
+    """,
+    "items/[id]/route.py": JSON_ROUTE,
+    "blog/[...slug]/route.py": JSON_ROUTE,
+    "docs/[[...slug]]/route.py": JSON_ROUTE,
+    "(shop)/cart/route.py": JSON_ROUTE,
+    "%5Fnext/route.py": JSON_ROUTE,
+    "hello world/route.py": JSON_ROUTE,
+    "x/[c]/deep/route.py": JSON_ROUTE,
+    "[a]/b/route.py": JSON_ROUTE,
+    "_lib/x/route.py": JSON_ROUTE,
+    "_lib/helpers.py": "SECRET = 1\n",
+}
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def fetch(client: Client, method: str, path: str, **options: Any) -> TestResponse:
+    """One request; the response is read whole and the app's iterator closed."""
+    return client.open(path, method=method, buffered=True, **options)
+
+
+def error_message(response: TestResponse, status: int) -> str:
+    """Check that `response` is the JSON error `status`; return its message."""
+    assert response.status_code == status, response.data
+    assert response.content_type == "application/json"
+    body = response.get_json()
+    assert list(body) == ["error"]
+    assert isinstance(body["error"], str) and body["error"]
+    return str(body["error"])
+
+
+def raw_target(target: str) -> dict[str, str]:
+    """Environ keys for a target werkzeug's builder misreads (`//about` as a host)."""
+    return {"PATH_INFO": target, "REQUEST_URI": target, "RAW_URI": target}
+
+
+def unknown_method(method: str) -> contextlib.AbstractContextManager[object]:
+    """Expect wsgiref.validate's warning about a method it does not know: here
+    such a method is the point of the test."""
+    if method in ("GET", "HEAD", "POST", "OPTIONS", "PATCH", "PUT", "DELETE", "TRACE"):
+        return contextlib.nullcontext()
+    return pytest.warns(WSGIWarning, match="Unknown REQUEST_METHOD")
+
+
+class UnreadableBody:
+    """A `wsgi.input` that fails the test if anything reads it."""
+
+    def read(self, *args: object) -> bytes:
+        raise AssertionError("the request body was read")
+
+    readline = readlines = read
+
+    def __iter__(self) -> Iterable[bytes]:
+        raise AssertionError("the request body was read")
+
+
+def unread_body(length: int) -> dict[str, object]:
+    """Environ overrides declaring a body of `length` bytes that must not be read."""
+    return {"wsgi.input": UnreadableBody(), "CONTENT_LENGTH": str(length)}
+
+
+class Legacy:
+    """A plain WSGI app standing in for an existing project; records what it gets."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        self.seen.append(
+            (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"])
+        )
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"legacy"]
+
+
+@pytest.fixture
+def site(make_client: Callable[..., Client]) -> Client:
+    return make_client(SITE)
+
+
+# -- 404, 405, 501 ---------------------------------------------------------------
+
+
+def test_no_matching_route_is_a_json_404(site: Client) -> None:
+    error_message(fetch(site, "GET", "/nowhere/at/all"), 404)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/products", "GET, HEAD, OPTIONS, POST"),
+        ("GET", "/api/upload", "OPTIONS, POST"),
+        ("HEAD", "/api/upload", "OPTIONS, POST"),
+        ("POST", "/everything", "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"),
+        ("POST", "/about", "GET, HEAD, OPTIONS"),
+        ("PUT", "/about", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/about", "GET, HEAD, OPTIONS"),
+        ("PATCH", "/", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_unhandled_method_is_405_with_a_sorted_complete_allow(
+    site: Client, method: str, path: str, allow: str
+) -> None:
+    response = fetch(site, method, path)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allow
+    if method != "HEAD":
+        assert method in error_message(response, 405)
+
+
+@pytest.mark.parametrize("method", ["FOO", "get", "TRACE"])
+@pytest.mark.parametrize("path", ["/api/products", "/about", "/nowhere"])
+def test_unknown_method_is_501(site: Client, method: str, path: str) -> None:
+    with unknown_method(method):
+        response = fetch(site, method, path)
+    assert method in error_message(response, 501)
+
+
+# -- HEAD and OPTIONS ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/products", "/about", "/items/42"])
+def test_head_without_a_head_handler_is_get_without_the_body(site: Client, path: str) -> None:
+    get = fetch(site, "GET", path)
+    head = fetch(site, "HEAD", path)
+    assert get.data
+    assert head.status_code == get.status_code
+    assert head.headers.to_wsgi_list() == get.headers.to_wsgi_list()
+    assert head.headers["Content-Length"] == str(len(get.data))
+    assert head.data == b""
+
+
+def test_a_routes_own_head_handler_is_used(site: Client) -> None:
+    head = fetch(site, "HEAD", "/custom")
+    assert head.status_code == 200
+    assert head.headers["X-Handler"] == "HEAD"
+    assert head.headers["Content-Length"] == "0"
+    assert head.data == b""
+    assert fetch(site, "GET", "/custom").data == b"full body"
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/api/products", "GET, HEAD, OPTIONS, POST"),
+        ("/api/upload", "OPTIONS, POST"),
+        ("/everything", "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"),
+        ("/about", "GET, HEAD, OPTIONS"),
+        ("/items/42", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_options_without_a_handler_is_204_with_allow(site: Client, path: str, allow: str) -> None:
+    response = fetch(site, "OPTIONS", path)
+    assert response.status_code == 204
+    assert response.headers["Allow"] == allow
+    assert "Content-Type" not in response.headers
+    assert response.data == b""
+
+
+def test_a_routes_own_options_handler_wins(site: Client) -> None:
+    response = fetch(site, "OPTIONS", "/custom")
+    assert response.status_code == 200
+    assert response.headers["X-Handler"] == "OPTIONS"
+    assert response.get_json() == {"methods": ["GET"]}
+
+
+# -- pages -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "html"), [("/", b"<h1>Home</h1>"), ("/about", b"<h1>About</h1>")])
+def test_a_page_returning_str_is_html(site: Client, path: str, html: bytes) -> None:
+    response = fetch(site, "GET", path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == HTML
+    assert response.data == html
+
+
+def test_a_page_returning_a_response_is_sent_as_is(site: Client) -> None:
+    response = fetch(site, "GET", "/plain")
+    assert response.status_code == 202
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.headers["X-Page"] == "yes"
+    assert response.data == b"not html"
+
+
+# -- redirects for slashes -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "location"),
+    [
+        ("GET", "/about/", "/about"),
+        ("GET", "/about/?x=1&y=2", "/about?x=1&y=2"),
+        ("POST", "/api/products/", "/api/products"),
+        ("GET", "/items/42/", "/items/42"),
+        ("GET", "/api//products", "/api/products"),
+        ("GET", "/api/products//", "/api/products"),
+        ("GET", "/legacy/b/", "/legacy/b"),
+    ],
+)
+def test_trailing_and_repeated_slashes_are_a_308(
+    site: Client, method: str, target: str, location: str
+) -> None:
+    response = fetch(site, method, target)
+    assert response.status_code == 308
+    assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize(
+    ("target", "location"), [("//about", "/about"), ("//evil.example/", "/evil.example")]
+)
+def test_a_308_location_never_starts_with_two_slashes(
+    site: Client, target: str, location: str
+) -> None:
+    response = fetch(site, "GET", "/", environ_overrides=raw_target(target))
+    assert response.status_code == 308
+    # "//evil.example" would send a browser to another host.
+    assert response.headers["Location"] == location
+
+
+def test_the_root_path_is_not_redirected(site: Client) -> None:
+    response = fetch(site, "GET", "/")
+    assert response.status_code == 200
+    assert response.data == b"<h1>Home</h1>"
+
+
+# -- request bodies --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "length", "status"),
+    [
+        ({}, MiB + 1, 413),
+        ({}, MiB, 200),
+        ({"max_body_size": 10}, 11, 413),
+        ({"max_body_size": 10}, 10, 200),
+    ],
+)
+def test_body_size_is_judged_from_content_length_without_reading_the_body(
+    make_client: Callable[..., Client], options: dict[str, int], length: int, status: int
+) -> None:
+    client = make_client(SITE, **options)
+    response = fetch(client, "POST", "/api/upload", environ_overrides=unread_body(length))
+    if status == 413:
+        error_message(response, 413)
+    else:
+        assert (response.status_code, response.data) == (200, b"accepted")
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1.5", " 12"])
+def test_an_invalid_content_length_is_a_400(tree: Callable[..., Path], length: str) -> None:
+    # Not validated: wsgiref.validate itself refuses such a CONTENT_LENGTH, but a
+    # server may pass one along, and the app must answer it.
+    client = Client(App(tree(SITE)))
+    response = fetch(client, "POST", "/api/upload", environ_overrides={"CONTENT_LENGTH": length})
+    assert "Content-Length" in error_message(response, 400)
+
+
+def test_request_json_returns_the_body(site: Client) -> None:
+    response = fetch(site, "POST", "/api/products", json={"name": "Mouse", "price": 25})
+    assert response.status_code == 201
+    assert response.content_type == "application/json"
+    assert response.get_json() == {"created": {"name": "Mouse", "price": 25}}
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [(b'{"name": ', "Malformed JSON"), (b"not json", "Malformed JSON"), (b"", "empty"),
+     (b"  \n", "empty")],
+)
+def test_a_body_that_is_not_json_is_a_400(site: Client, body: bytes, says: str) -> None:
+    response = fetch(site, "POST", "/api/products", data=body, content_type="application/json")
+    assert says in error_message(response, 400)
+
+
+def test_malformed_multipart_form_data_is_a_400(site: Client) -> None:
+    response = fetch(
+        site, "POST", "/api/form",
+        data=b"this is not multipart", content_type="multipart/form-data; boundary=xyz",
+    )
+    assert "form data" in error_message(response, 400)
+
+
+def test_a_well_formed_form_is_parsed(site: Client) -> None:
+    response = fetch(site, "POST", "/api/form", data={"name": "Mouse"})
+    assert response.get_json() == {"name": "Mouse"}
+
+
+# -- the path and its params -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "params"),
+    [
+        ("/items/42", {"id": "42"}),
+        ("/items/a%2Fb", {"id": "a/b"}),
+        ("/items/%2541", {"id": "%41"}),
+        ("/items/caf%C3%A9", {"id": "café"}),
+        ("/blog/a", {"slug": ["a"]}),
+        ("/blog/a/b/c", {"slug": ["a", "b", "c"]}),
+        ("/docs", {}),
+        ("/docs/a/b", {"slug": ["a", "b"]}),
+        ("/cart", {}),
+        ("/_next", {}),
+        ("/hello%20world", {}),
+        ("/x/b", {"a": "x"}),
+        ("/x/1/deep", {"c": "1"}),
+    ],
+)
+def test_params_reach_the_handler(site: Client, target: str, params: dict[str, Any]) -> None:
+    response = fetch(site, "GET", target)
+    assert response.status_code == 200, response.data
+    assert response.get_json()["params"] == params
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/_lib/x", "/_lib/helpers.py", "/api/products/route.py", "/about/page.py", "/(shop)/cart",
+     "/blog", "/x/1"],
+)
+def test_private_folders_files_and_partial_paths_are_never_served(site: Client, path: str) -> None:
+    error_message(fetch(site, "GET", path), 404)
+
+
+def test_a_malformed_escape_in_the_path_is_a_400(site: Client) -> None:
+    assert "%ZZ" in error_message(fetch(site, "GET", "/items/%ZZ"), 400)
+
+
+SIGNATURE_ROUTE = """
+import asyncio
+from microroute import Response
+
+{define}
+    {pause}
+    return Response.json({result})
+"""
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["def", "async-def"])
+@pytest.mark.parametrize(
+    ("parameters", "result", "expected"),
+    [
+        ("()", '{"arguments": 0}', {"arguments": 0}),
+        ("(request)", '{"path": request.path}', {"path": "/sig/7"}),
+        ("(request, params)", '{"path": request.path, **params}', {"path": "/sig/7", "id": "7"}),
+    ],
+)
+def test_handlers_are_called_as_their_signature_asks(
+    make_client: Callable[..., Client], asynchronous: bool, parameters: str, result: str,
+    expected: dict[str, Any],
+) -> None:
+    source = SIGNATURE_ROUTE.format(
+        define=f"{'async def' if asynchronous else 'def'} GET{parameters}:",
+        pause="await asyncio.sleep(0)" if asynchronous else "pass",
+        result=result,
+    )
+    client = make_client({"sig/[id]/route.py": source})
+    response = fetch(client, "GET", "/sig/7")
+    assert response.status_code == 200, response.data
+    assert response.get_json() == expected
+
+
+def test_cookies_set_by_a_handler_come_back_as_set_cookie(site: Client) -> None:
+    cookies = fetch(site, "GET", "/cookies").headers.getlist("Set-Cookie")
+    assert len(cookies) == 2
+    assert cookies[0].startswith("session=abc;") and "HttpOnly" in cookies[0]
+    assert cookies[1].startswith("theme=dark;")
+
+
+# -- errors ----------------------------------------------------------------------
+
+
+def test_an_exception_is_a_500_whose_traceback_goes_only_to_the_log(site: Client) -> None:
+    log = io.StringIO()
+    response = fetch(site, "GET", "/boom", errors_stream=log)
+    assert response.get_json() == {"error": "Internal Server Error"}
+    assert response.status_code == 500
+    for leak in ("Traceback", "secret", "route.py", "raise", "/boom/"):
+        assert leak not in response.text
+    assert "Traceback" in log.getvalue()
+    assert "RuntimeError: secret <detail>" in log.getvalue()
+    assert "boom/route.py" in log.getvalue()
+
+
+def test_debug_puts_the_traceback_in_the_body(make_client: Callable[..., Client]) -> None:
+    client = make_client(SITE, debug=True)
+    response = fetch(client, "GET", "/boom", errors_stream=io.StringIO())
+    assert response.status_code == 500
+    assert "RuntimeError: secret <detail>" in response.text
+    html = fetch(client, "GET", "/boom", headers={"Accept": BROWSER}, errors_stream=io.StringIO())
+    assert html.content_type == HTML
+    assert "RuntimeError: secret &lt;detail&gt;" in html.text
+    assert "<detail>" not in html.text
+
+
+@pytest.mark.parametrize(
+    ("file", "source", "path", "function", "returned"),
+    [
+        ("api/bad/route.py", "def GET():\n    return {'a': 1}\n", "/api/bad", "GET", "dict"),
+        ("api/bad/route.py", "def GET():\n    return None\n", "/api/bad", "GET", "None"),
+        ("api/bad/route.py", "async def POST():\n    return 42\n", "/api/bad", "POST", "int"),
+        ("bad/page.py", "def Page():\n    return b'<p>'\n", "/bad", "Page", "bytes"),
+    ],
+    ids=["dict", "None", "async-int", "page-bytes"],
+)
+def test_a_handler_returning_the_wrong_type_is_a_500_that_names_it(
+    make_client: Callable[..., Client], file: str, source: str, path: str, function: str,
+    returned: str,
+) -> None:
+    client = make_client({file: source})
+    log = io.StringIO()
+    method = "GET" if function == "Page" else function
+    response = fetch(client, method, path, errors_stream=log)
+    assert error_message(response, 500) == "Internal Server Error"
+    [line] = [line for line in log.getvalue().splitlines() if "returned" in line]
+    assert file in line
+    assert f"{function}()" in line
+    assert returned in line
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(400, "Bad coupon"), (404, "No product 42"), (409, "Already in the cart"),
+     (422, "Price must be positive")],
+)
+def test_http_error_becomes_its_status_and_message(
+    site: Client, status: int, message: str
+) -> None:
+    response = fetch(site, "GET", "/fail", query_string={"status": status, "message": message})
+    assert error_message(response, status) == message
+
+
+def test_http_error_keeps_its_extra_headers(site: Client) -> None:
+    query = {"status": 429, "message": "Slow down", "retry": "30"}
+    response = fetch(site, "GET", "/fail", query_string=query)
+    assert error_message(response, 429) == "Slow down"
+    assert response.headers["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [(BROWSER, True), ("text/html", True), ("*/*", False), ("application/json", False),
+     ("application/json, text/html;q=0.9", False), (None, False)],
+)
+def test_error_bodies_follow_the_accept_header(site: Client, accept: str | None,
+                                                html: bool) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = fetch(site, "GET", "/nowhere", headers=headers)
+    assert response.status_code == 404
+    if html:
+        assert response.headers["Content-Type"] == HTML
+        assert response.text.lower().startswith("<!doctype html>")
+    else:
+        error_message(response, 404)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/nowhere", 404), ("POST", "/about", 405), ("GET", "/boom", 500)],
+)
+def test_a_browser_gets_small_html_error_pages(
+    site: Client, method: str, path: str, status: int
+) -> None:
+    response = fetch(site, method, path, headers={"Accept": BROWSER}, errors_stream=io.StringIO())
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == HTML
+    assert f"<title>{status} " in response.text
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    "target", ["/<script>alert(1)</script>", "/%3Cscript%3Ealert(1)%3C%2Fscript%3E"]
+)
+def test_a_script_in_the_url_is_never_reflected_as_html(site: Client, target: str) -> None:
+    response = fetch(site, "GET", target, headers={"Accept": BROWSER})
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == HTML
+    assert "<script>" not in response.text
+
+
+def test_a_script_in_an_http_error_message_is_escaped_in_html(site: Client) -> None:
+    query = {"status": 400, "message": "<script>alert(1)</script>"}
+    response = fetch(site, "GET", "/fail", query_string=query, headers={"Accept": BROWSER})
+    assert response.status_code == 400
+    assert "<script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+# -- fallback --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "path", "query"),
+    [
+        ("GET", "/legacy", "/legacy", ""),
+        ("GET", "/legacy/?page=2", "/legacy/", "page=2"),
+        ("DELETE", "/nowhere/deeper/", "/nowhere/deeper/", ""),
+        ("GET", "/legacy//old", "/legacy//old", ""),
+        ("GET", "/blog", "/blog", ""),
+    ],
+)
+def test_fallback_receives_every_unmatched_request_untouched(
+    make_client: Callable[..., Client], method: str, target: str, path: str, query: str
+) -> None:
+    legacy = Legacy()
+    response = fetch(make_client(SITE, fallback=legacy), method, target)
+    assert (response.status_code, response.data) == (200, b"legacy")
+    assert legacy.seen == [(method, path, query)]
+
+
+def test_fallback_gets_an_unknown_method_on_an_unmatched_path(
+    make_client: Callable[..., Client],
+) -> None:
+    legacy = Legacy()
+    with unknown_method("FOO"):
+        response = fetch(make_client(SITE, fallback=legacy), "FOO", "/legacy")
+    assert response.data == b"legacy"
+    assert legacy.seen == [("FOO", "/legacy", "")]
+
+
+def test_fallback_gets_an_oversized_body_on_an_unmatched_path(
+    make_client: Callable[..., Client],
+) -> None:
+    legacy = Legacy()
+    client = make_client(SITE, fallback=legacy, max_body_size=10)
+    response = fetch(client, "POST", "/legacy", environ_overrides=unread_body(11))
+    assert response.data == b"legacy"
+    assert legacy.seen == [("POST", "/legacy", "")]
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "status"),
+    [("GET", "/about", 200), ("GET", "/about/", 308), ("POST", "/about", 405),
+     ("DELETE", "/api/products", 405)],
+)
+def test_with_a_fallback_our_routes_still_answer(
+    make_client: Callable[..., Client], method: str, target: str, status: int
+) -> None:
+    legacy = Legacy()
+    response = fetch(make_client(SITE, fallback=legacy), method, target)
+    assert response.status_code == status
+    assert legacy.seen == []
+
+
+def test_a_flask_app_as_fallback(make_client: Callable[..., Client]) -> None:
+    flask_app = Flask("legacy")
+    flask_app.add_url_rule("/legacy", "legacy", lambda: "from flask")
+    client = make_client(SITE, fallback=flask_app)
+    assert fetch(client, "GET", "/legacy").data == b"from flask"
+    assert fetch(client, "GET", "/about").data == b"<h1>About</h1>"
+    missing = fetch(client, "GET", "/missing")
+    assert missing.status_code == 404
+    assert missing.content_type.startswith("text/html")  # Flask's page, not our JSON
+
+
+# -- mounted under a prefix ------------------------------------------------------
+
+
+def outer_not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"outer"]
+
+
+@pytest.fixture
+def shop(tree: Callable[..., Path]) -> Client:
+    """SITE mounted at /shop under werkzeug's DispatcherMiddleware."""
+    mounted = DispatcherMiddleware(outer_not_found, {"/shop": App(tree(SITE))})
+    return Client(validator(mounted))
+
+
+def test_mounted_routes_match_after_the_prefix(shop: Client) -> None:
+    assert fetch(shop, "GET", "/shop/items/42").get_json() == {
+        "params": {"id": "42"}, "path": "/items/42"
+    }
+    assert fetch(shop, "GET", "/items/42").data == b"outer"
+
+
+def test_mounted_request_path_and_url(shop: Client) -> None:
+    assert fetch(shop, "GET", "/shop/echo?q=1").get_json() == {
+        "path": "/echo", "url": "http://localhost/shop/echo?q=1"
+    }
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [("/shop/about/", "/shop/about"), ("/shop/about/?x=1", "/shop/about?x=1"),
+     ("/shop//about", "/shop/about")],
+)
+def test_mounted_redirects_keep_the_prefix(shop: Client, target: str, location: str) -> None:
+    response = fetch(shop, "GET", target)
+    assert response.status_code == 308
+    assert response.headers["Location"] == location
+
+
+def test_mounted_encoded_slash_stays_in_its_param(shop: Client) -> None:
+    response = fetch(shop, "GET", "/shop/items/a%2Fb")
+    assert response.get_json()["params"] == {"id": "a/b"}
+
+
+# -- the route table -------------------------------------------------------------
+
+
+def test_app_routes_lists_the_table_in_match_order(tree: Callable[..., Path]) -> None:
+    app = App(tree({
+        "docs/[[...slug]]/page.py": "def Page():\n    return ''\n",
+        "api/products/[id]/route.py": "def GET():\n    pass\n\ndef DELETE():\n    pass\n",
+        "api/products/route.py": "def POST():\n    pass\n\ndef GET():\n    pass\n",
+        "api/[...rest]/route.py": "def GET():\n    pass\n",
+        "(shop)/cart/page.py": "def Page():\n    return ''\n",
+        "page.py": "def Page():\n    return ''\n",
+    }))
+    assert [(r.pattern, r.file, r.kind, r.methods) for r in app.routes] == [
+        ("/", "app/page.py", "page", ("GET",)),
+        ("/api/products", "app/api/products/route.py", "route", ("GET", "POST")),
+        ("/api/products/[id]", "app/api/products/[id]/route.py", "route", ("DELETE", "GET")),
+        ("/api/[...rest]", "app/api/[...rest]/route.py", "route", ("GET",)),
+        ("/cart", "app/(shop)/cart/page.py", "page", ("GET",)),
+        ("/docs/[[...slug]]", "app/docs/[[...slug]]/page.py", "page", ("GET",)),
+    ]
