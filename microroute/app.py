@@ -110,10 +110,16 @@ class App:
 
     def call(self, handler: Handler, request: Request) -> Response:
         """Call the handler the way its signature asks, and check what it returns."""
-        length = declared_length(request.environ)
-        if length is not None and length > self.max_body_size:
-            # Refused from its Content-Length alone: the body is never read.
-            raise HTTPError(413, f"The request body is larger than {self.max_body_size} bytes.")
+        length = declared_length(request.environ)  # a 400 if it is not a number
+        if length:
+            if length > self.max_body_size:
+                # Refused from its Content-Length alone: the body is never read.
+                raise HTTPError(
+                    413, f"The request body is larger than {self.max_body_size} bytes."
+                )
+            # Read it all before the handler runs, so that a client gone
+            # mid-upload is a 400 and not a handler that ran on half a body.
+            request.body()
         if handler.arity == 0:
             result = handler.function()
         elif handler.arity == 1:

@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote_to_bytes
 from .errors import HTTPError
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+_SAFE = "/:@!$&'()*+,;=-._~"  # what a path may hold unescaped (RFC 3986)
 
 
 def split(environ: Mapping[str, Any]) -> list[str]:
@@ -108,12 +109,11 @@ def normalized(environ: Mapping[str, Any]) -> str:
     Relative (no scheme or host), with the mount prefix and the query string kept.
     """
     raw = raw_path(environ)
-    # Quote what a browser could misread ("\\" as "/", spaces); a raw target's
-    # escapes are already there and stay as they are.
-    safe = "/:@!$&'()*+,;=-._~" + ("%" if raw is not None else "")
     path = raw if raw is not None else environ.get("PATH_INFO", "")
     clean = "/" + "/".join(part for part in path.split("/") if part)
-    wsgi_path = environ.get("SCRIPT_NAME", "") + clean
-    location = quote(wsgi_path.encode("latin-1"), safe=safe)
+    # Quote what a browser could misread ("\\" as "/", spaces); a raw target's
+    # escapes are already there and stay as they are. SCRIPT_NAME is decoded.
+    prefix = quote(environ.get("SCRIPT_NAME", "").encode("latin-1"), safe=_SAFE)
+    location = prefix + quote(clean.encode("latin-1"), safe=_SAFE + ("%" if raw else ""))
     query = environ.get("QUERY_STRING")
     return f"{location}?{query}" if query else location

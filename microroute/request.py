@@ -164,7 +164,18 @@ def declared_length(environ: Mapping[str, Any]) -> int | None:
 
 
 def _read_body(environ: Mapping[str, Any], limit: int) -> bytes:
-    stream = environ["wsgi.input"]
+    try:
+        return _read_bounded(environ["wsgi.input"], environ, limit)
+    except HTTPError:
+        raise
+    except Exception as error:
+        # What a server raises for a broken upload varies (gunicorn's
+        # NoMoreData or InvalidChunkSize, werkzeug's ClientDisconnected...);
+        # each means the same: the client sent a body that cannot be read.
+        raise HTTPError(400, f"The request body could not be read: {error}") from error
+
+
+def _read_bounded(stream: Any, environ: Mapping[str, Any], limit: int) -> bytes:
     length = declared_length(environ)
     if length is None:
         if not environ.get("wsgi.input_terminated"):
@@ -176,7 +187,7 @@ def _read_body(environ: Mapping[str, Any], limit: int) -> bytes:
         return body
     if length > limit:
         raise HTTPError(413, f"The request body is larger than {limit} bytes.")
-    body = b""
+    body = stream.read(length)
     while len(body) < length:
         # A server may hand the body over in pieces; an empty read is the end.
         chunk = stream.read(length - len(body))

@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from http import HTTPStatus
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Literal
 
 from werkzeug.http import dump_cookie
@@ -38,8 +39,27 @@ _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in H
 # RFC 9110: 1xx, 204 and 304 responses never carry a body (nor its type or length).
 _BODILESS = frozenset({*range(100, 200), 204, 304})
 _BODY_FIELDS = ("content-type", "content-length")
-# Compact, strict JSON: NaN and Infinity are not JSON, so they fail loudly too.
-_json_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """Compact, strict JSON (NaN is not JSON, so it fails loudly too).
+
+    `json.dumps` builds its C encoder afresh on every call, which costs as
+    much as encoding a small body; here it is built once, at import.
+    """
+
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    if c_make_encoder is None:  # a Python without json's C accelerator
+        return json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+    encode = c_make_encoder(
+        None, refuse, encode_basestring_ascii, None, ":", ",", False, False, False
+    )  # markers (off: a cycle is a RecursionError), default, ..., allow_nan
+    return lambda data: "".join(encode(data, 0))
+
+
+_json_encode = _json_encoder()
 
 
 class Response:

@@ -362,11 +362,27 @@ def test_body_size_is_judged_from_content_length_without_reading_the_body(
     make_client: Callable[..., Client], options: dict[str, int], length: int, status: int
 ) -> None:
     client = make_client(SITE, **options)
-    response = fetch(client, "POST", "/api/upload", environ_overrides=unread_body(length))
     if status == 413:
+        response = fetch(client, "POST", "/api/upload", environ_overrides=unread_body(length))
         error_message(response, 413)
     else:
+        response = fetch(client, "POST", "/api/upload", data=b"x" * length)
         assert (response.status_code, response.data) == (200, b"accepted")
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400_before_the_handler_runs(
+    make_client: Callable[..., Client],
+) -> None:
+    # The client went away mid-upload: the handler must not run on half a body.
+    client = make_client({
+        "api/upload/route.py": """
+            def POST():
+                raise AssertionError("the handler ran")  # it would be a 500
+        """,
+    })
+    short = {"wsgi.input": io.BytesIO(b"only part"), "CONTENT_LENGTH": "100"}
+    response = fetch(client, "POST", "/api/upload", environ_overrides=short)
+    assert "ended after 9 of 100 bytes" in error_message(response, 400)
 
 
 @pytest.mark.parametrize("length", ["abc", "-1", "1.5", " 12"])
