@@ -26,7 +26,8 @@ from werkzeug.datastructures import EnvironHeaders, FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import parse_cookie, parse_options_header
-from werkzeug.wsgi import get_current_url
+from werkzeug.sansio.utils import get_current_url
+from werkzeug.wsgi import get_host
 
 from .errors import HTTPError
 
@@ -57,12 +58,19 @@ class Request:
     def path(self) -> str:
         """The path inside the app, decoded: after any `SCRIPT_NAME` mount prefix."""
         path = self.environ.get("PATH_INFO") or "/"
-        return path.encode("latin-1").decode("utf-8", "replace")
+        return _from_wsgi(path)
 
     @property
     def url(self) -> str:
         """The full URL the client asked for, mount prefix and query included."""
-        return get_current_url(self.environ)
+        environ = self.environ
+        return get_current_url(
+            environ["wsgi.url_scheme"],
+            get_host(environ),
+            _from_wsgi(environ.get("SCRIPT_NAME", "")),
+            _from_wsgi(environ.get("PATH_INFO", "")),
+            environ.get("QUERY_STRING", "").encode("latin-1"),
+        )
 
     @cached_property
     def headers(self) -> EnvironHeaders:
@@ -72,8 +80,7 @@ class Request:
     @cached_property
     def query(self) -> MultiDict[str, str]:
         """`?tag=a&tag=b`: `query["tag"] == "a"`, `query.getlist("tag") == ["a", "b"]`."""
-        raw = self.environ.get("QUERY_STRING", "")
-        query = raw.encode("latin-1").decode("utf-8", "replace")
+        query = _from_wsgi(self.environ.get("QUERY_STRING", ""))
         return MultiDict(parse_qsl(query, keep_blank_values=True))
 
     @cached_property
@@ -84,8 +91,12 @@ class Request:
     @property
     def content_type(self) -> str:
         """The media type alone, lowercased: `application/json`."""
-        mimetype, _ = parse_options_header(self.environ.get("CONTENT_TYPE", ""))
-        return mimetype
+        return self._content_type[0]
+
+    @cached_property
+    def _content_type(self) -> tuple[str, dict[str, str]]:
+        mimetype, options = parse_options_header(self.environ.get("CONTENT_TYPE", ""))
+        return mimetype.lower(), options  # media types ignore case (RFC 9110)
 
     def body(self) -> bytes:
         """The raw body, read once. Larger than `max_body_size`: a 413;
@@ -96,8 +107,7 @@ class Request:
 
     def text(self) -> str:
         """The body as text, in the charset its `Content-Type` names (UTF-8 if none)."""
-        _, options = parse_options_header(self.environ.get("CONTENT_TYPE", ""))
-        charset = options.get("charset", "utf-8")
+        charset = self._content_type[1].get("charset", "utf-8")
         try:
             return self.body().decode(charset)
         except (LookupError, UnicodeDecodeError) as error:
@@ -133,7 +143,7 @@ class Request:
 
     @cached_property
     def _form_data(self) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
-        mimetype, options = parse_options_header(self.environ.get("CONTENT_TYPE", ""))
+        mimetype, options = self._content_type
         body = self.body()
         parser = FormDataParser(max_content_length=self.max_body_size)
         try:
@@ -177,21 +187,27 @@ def _read_body(environ: Mapping[str, Any], limit: int) -> bytes:
 
 def _read_bounded(stream: Any, environ: Mapping[str, Any], limit: int) -> bytes:
     length = declared_length(environ)
-    if length is None:
-        if not environ.get("wsgi.input_terminated"):
-            return b""  # no length, and the server would not mark the end: no body
-        # A chunked body: read one byte past the limit to know it is too large.
-        body: bytes = stream.read(limit + 1)
-        if len(body) > limit:
-            raise HTTPError(413, f"The request body is larger than {limit} bytes.")
-        return body
-    if length > limit:
-        raise HTTPError(413, f"The request body is larger than {limit} bytes.")
-    body = stream.read(length)
-    while len(body) < length:
-        # A server may hand the body over in pieces; an empty read is the end.
-        chunk = stream.read(length - len(body))
+    if length is None and not environ.get("wsgi.input_terminated"):
+        return b""  # no length, and the server would not mark the end: no body
+    too_large = HTTPError(413, f"The request body is larger than {limit} bytes.")
+    if length is not None and length > limit:
+        raise too_large
+    # What was declared; or, for a chunked body, one byte past the limit, to
+    # know it is too large. A server may hand it over in pieces.
+    wanted = length if length is not None else limit + 1
+    body = b""
+    while len(body) < wanted:
+        chunk: bytes = stream.read(wanted - len(body))
         if not chunk:
-            raise HTTPError(400, f"The request body ended after {len(body)} of {length} bytes.")
+            break
         body += chunk
+    if length is not None and len(body) < length:
+        raise HTTPError(400, f"The request body ended after {len(body)} of {length} bytes.")
+    if len(body) > limit:
+        raise too_large
     return body
+
+
+def _from_wsgi(text: str) -> str:
+    # WSGI strings carry bytes as Latin-1; the URL means UTF-8.
+    return text.encode("latin-1").decode("utf-8", "replace")
