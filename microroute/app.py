@@ -5,14 +5,16 @@
 
 `App.__call__` is the whole life of a request, top to bottom:
 
-1. match the path to a route and its params                    App.match, router.py
-2. pick the handler for the method, or answer 404/405/501      App.pick
-3. build the `Request` (lazy: nothing is parsed yet)           request.py
+1. build the `Request` (lazy: nothing is parsed yet)           request.py
+2. match the path to a route and its params                    App.match, router.py
+3. pick the handler for the method, or answer 404/405/501      App.pick
 4. call the handler and make sure it gave a `Response`         App.call
 5. send the response through WSGI                              response.py
 
-Errors on the way become responses in one place: an `HTTPError` becomes its
-status, anything else a 500 whose traceback goes to the server's log.
+Where the tree has a `proxy.py`, it runs between steps 1 and 2 and may
+answer by itself. Errors on the way become responses in one place: an
+`HTTPError` becomes its status, anything else a 500 whose traceback goes to
+the server's log.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
-from .errors import HTTPError, error_response
-from .loader import METHODS, Handler, Route, load
+from .errors import HTTPError, error_response, prefers_html
+from .loader import METHODS, Handler, Route, load_tree
 from .request import Request, declared_length
 from .response import Response, StartResponse
 from .router import Params, Router
@@ -58,18 +60,23 @@ class App:
         self.debug = debug
         self.max_body_size = max_body_size
         self.fallback = fallback
-        self.routes: list[Route] = load(app_dir)
+        tree = load_tree(app_dir)
+        self.routes: list[Route] = tree.routes
         self.router = Router(self.routes)
+        self.not_found_pages = tree.not_found
+        self.proxy = tree.proxy
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Serve one request: the WSGI entry point."""
+        request = Request(environ, None, self.max_body_size)  # 1. the request
         try:
-            found = self.match(environ)  # 1. the route and its params
-            if found is None and self.fallback is not None:
-                return self.fallback(environ, start_response)  # not ours
-            handler, params = self.pick(found, environ["REQUEST_METHOD"])  # 2. the handler
-            request = Request(environ, params, self.max_body_size)  # 3. the request
-            response = self.call(handler, request)  # 4. what it answers
+            response = self.run_proxy(request) if self.proxy else None  # (proxy.py, if any)
+            if response is None:
+                found = self.match(environ)  # 2. the route and its params
+                if found is None and self.fallback is not None:
+                    return self.fallback(environ, start_response)  # not ours
+                handler, request.params = self.pick(found, request)  # 3. the handler
+                response = self.call(handler, request)  # 4. what it answers
         except HTTPError as error:
             response = self.error(environ, error)
         except Exception:
@@ -88,12 +95,17 @@ class App:
             return None
         return self.router.match(segments)
 
-    def pick(self, found: tuple[Route, Params] | None, method: str) -> tuple[Handler, Params]:
+    def pick(
+        self, found: tuple[Route, Params] | None, request: Request
+    ) -> tuple[Handler, Params]:
         """The handler for this method, or the 404, 405 or 501 that says why not.
 
         The route's handlers already include HEAD (GET's handler, body
         dropped) and OPTIONS (204 with `Allow`) where the file defines none.
+        A browser that asks for a path no route serves gets the nearest
+        `not_found.py` page, where there is one.
         """
+        method = request.method
         if found is not None:
             route, params = found
             handler = route.handlers.get(method)
@@ -105,8 +117,30 @@ class App:
         if method not in KNOWN_METHODS:
             raise HTTPError(501, f"Method {method} is not implemented.")
         if found is None:
-            raise HTTPError(404, "Not Found")
+            page = self.not_found_page(request)
+            if page is None:
+                raise HTTPError(404, "Not Found")
+            return page, {}
         raise HTTPError(405, f"Method {method} is not allowed here.", {"Allow": found[0].allow})
+
+    def not_found_page(self, request: Request) -> Handler | None:
+        """The nearest `not_found.py` above the path, for a client that wants HTML."""
+        if not self.not_found_pages or not prefers_html(request.environ):
+            return None
+        path = paths.split(request.environ)
+        return next((page.handler for page in self.not_found_pages if page.covers(path)), None)
+
+    def run_proxy(self, request: Request) -> Response | None:
+        """`proxy(request)` from proxy.py: a `Response` answers the request
+        before routing (auth, redirects, maintenance); None lets it through."""
+        assert self.proxy is not None
+        result = _invoke(self.proxy, request)
+        if result is None or isinstance(result, Response):
+            return result
+        raise TypeError(
+            f"{self.proxy.file}: proxy() returned {type(result).__name__}, "
+            "expected a Response or None."
+        )
 
     def call(self, handler: Handler, request: Request) -> Response:
         """Call the handler the way its signature asks, and check what it returns."""
@@ -120,23 +154,27 @@ class App:
             # Read it all before the handler runs, so that a client gone
             # mid-upload is a 400 and not a handler that ran on half a body.
             request.body()
-        if handler.arity == 0:
-            result = handler.function()
-        elif handler.arity == 1:
-            result = handler.function(request)
-        else:
-            result = handler.function(request, request.params)
-        if handler.is_async:
-            result = asyncio.run(result)
+        result = _invoke(handler, request, request.params)
         if isinstance(result, Response):
             return result
-        if isinstance(result, str) and handler.name == "Page":
-            return Response.html(result)
-        expected = "a Response or a str" if handler.name == "Page" else "a Response"
+        if handler.name in _PAGES and isinstance(result, str):
+            html = self.in_layouts(result, handler, request)
+            return Response.html(html, _PAGES[handler.name])
+        expected = "a Response or a str" if handler.name in _PAGES else "a Response"
         raise TypeError(
             f"{handler.file}: {handler.name}() returned {type(result).__name__}, "
             f"expected {expected}."
         )
+
+    def in_layouts(self, html: str, page: Handler, request: Request) -> str:
+        """A page's HTML inside its layouts: the innermost wraps it first."""
+        for layout in reversed(page.layouts):
+            html = _invoke(layout, html, request)
+            if not isinstance(html, str):
+                raise TypeError(
+                    f"{layout.file}: Layout() returned {type(html).__name__}, expected a str."
+                )
+        return html
 
     def error(self, environ: dict[str, Any], error: HTTPError) -> Response:
         """The response for an `HTTPError`: a redirect, or an error body."""
@@ -157,3 +195,14 @@ class App:
         return error_response(
             environ, 500, "Internal Server Error", detail=details if self.debug else None
         )
+
+
+# What a page's HTML is answered with: a Page's 200, a NotFound's 404.
+_PAGES = {"Page": 200, "NotFound": 404}
+
+
+def _invoke(handler: Handler, *arguments: Any) -> Any:
+    """Call a user's function with as many of `arguments` as it takes (counted
+    once, at load time), and run it to completion if it is `async def`."""
+    result = handler.function(*arguments[: handler.arity])
+    return asyncio.run(result) if handler.is_async else result

@@ -1,11 +1,17 @@
-"""The route tree on disk -> a list of `Route`s, read once, at start-up.
+"""The route tree on disk -> `Route`s and the files around them, read once, at start-up.
 
-`load(app_dir)` walks the folders, keeps the ones holding a `route.py` or a
-`page.py` (skipping `_private` subtrees), parses each folder name with
+`load_tree(app_dir)` walks the folders, keeps the ones holding a `route.py`
+or a `page.py` (skipping `_private` subtrees), parses each folder name with
 `segments`, lets `rules` refuse what Next.js refuses, imports each file and
 reads its handlers. Everything a request needs later (handlers, their
-arity, the `Allow` header) is computed here, so serving does no filesystem
-access and no introspection.
+arity, the `Allow` header, each page's layouts) is computed here, so serving
+does no filesystem access and no introspection.
+
+Beside routes and pages, a tree may hold:
+
+    layout.py      Layout(children, request): wraps every page at and below it
+    not_found.py   NotFound(request): the HTML 404 for unmatched paths below it
+    proxy.py       proxy(request), at the root only: runs before routing
 
 Route files are imported by path as modules of one private package per
 `App` (`_microroute_tree_1.api.products.route`), never under the user's own
@@ -24,7 +30,7 @@ import os
 import sys
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +38,11 @@ from . import rules, segments
 from .errors import RouteError
 from .response import Response
 from .rules import RoutableFile
-from .segments import Segment
+from .segments import Kind, Segment
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 FILES = {"route.py": "route", "page.py": "page"}
+LAYOUT, NOT_FOUND, PROXY = "layout.py", "not_found.py", "proxy.py"
 
 _tree_numbers = itertools.count(1)
 
@@ -45,10 +52,11 @@ class Handler:
     """A function from a route or page file, as the loader found it."""
 
     function: Callable[..., Any]
-    arity: int  # 0, 1 or 2: called as f(), f(request) or f(request, params)
+    arity: int  # how many arguments it takes: f(), f(request), f(request, params)
     is_async: bool
-    name: str  # "GET", or "Page"
+    name: str  # "GET", "Page", "Layout", "NotFound" or "proxy"
     file: str  # "app/api/products/route.py", for messages
+    layouts: tuple[Handler, ...] = ()  # a page's layouts, outermost first
 
 
 @dataclass(frozen=True)
@@ -64,20 +72,66 @@ class Route:
     handlers: dict[str, Handler]  # method -> handler, HEAD falling back to GET
 
 
+@dataclass(frozen=True)
+class NotFoundPage:
+    """A `not_found.py`: the HTML 404 for unmatched paths under `segments`."""
+
+    segments: tuple[Segment, ...]
+    handler: Handler
+
+    def covers(self, path: list[str]) -> bool:
+        """Whether a request path lies at or below this page's folder."""
+        if len(path) < len(self.segments):
+            return False
+        for segment, part in zip(self.segments, path, strict=False):
+            if segment.kind >= Kind.CATCH_ALL:
+                return True
+            if segment.kind is Kind.STATIC and segment.name != part:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Everything `App` serves from one route folder."""
+
+    routes: list[Route]  # in match order
+    not_found: list[NotFoundPage]  # the deepest first: the nearest one wins
+    proxy: Handler | None
+
+
 def load(app_dir: str | os.PathLike[str]) -> list[Route]:
+    """The routes under `app_dir`, in match order (see `load_tree`)."""
+    return load_tree(app_dir).routes
+
+
+def load_tree(app_dir: str | os.PathLike[str]) -> Tree:
     """Read the route tree under `app_dir`; raise `RouteError` if it breaks a rule."""
     root = Path(app_dir).resolve()
     if not root.is_dir():
         raise RouteError(f"Route directory not found: {root}")
-    found = _find(root)
+    found, extras = _find(root)
     rules.check([routable for routable, _ in found])
     package = _create_package(root)
     try:
-        routes = [_load(routable, path, root, package) for routable, path in found]
+        layouts = {
+            path.parent: _special(path, root, package, "Layout", (1, 2), "(children, request)")
+            for path in extras[LAYOUT]
+        }
+        routes = [_load(routable, path, root, package, layouts) for routable, path in found]
+        not_found = [_not_found(path, root, package, layouts) for path in extras[NOT_FOUND]]
+        proxy = None
+        if (root / PROXY).is_file():
+            proxy = _special(root / PROXY, root, package, "proxy", (0, 1), "(request)")
     except BaseException:
         _forget_package(package)
         raise
-    return sorted(routes, key=match_order)
+    _check_not_found(not_found)
+    return Tree(
+        routes=sorted(routes, key=match_order),
+        not_found=sorted(not_found, key=lambda page: -len(page.segments)),
+        proxy=proxy,
+    )
 
 
 def match_order(route: Route) -> tuple[tuple[int, str], ...]:
@@ -86,38 +140,47 @@ def match_order(route: Route) -> tuple[tuple[int, str], ...]:
     return tuple((segment.kind, segment.name) for segment in route.segments)
 
 
-def _find(root: Path) -> list[tuple[RoutableFile, Path]]:
+def _find(root: Path) -> tuple[list[tuple[RoutableFile, Path]], dict[str, list[Path]]]:
     found = []
+    extras: dict[str, list[Path]] = {LAYOUT: [], NOT_FOUND: []}
     for folder, subfolders, filenames in os.walk(root):
         # Sorted, so the walk and every message built from it are deterministic;
         # private folders are pruned before anything below them is looked at.
         subfolders[:] = sorted(name for name in subfolders if not segments.is_private(name))
         for filename in sorted(FILES.keys() & set(filenames)):
             path = Path(folder, filename)
-            relative = path.relative_to(root)
-            shown = f"{root.name}/{relative.as_posix()}"
-            parsed = []
-            for name in relative.parts[:-1]:
-                try:
-                    segment = segments.parse(name)
-                except ValueError as error:
-                    raise RouteError(f"{error} ({shown})") from None
-                if segment is not None:
-                    parsed.append(segment)
-            found.append((RoutableFile(shown, FILES[filename], tuple(parsed)), path))
-    return found
+            routable = RoutableFile(_shown(path, root), FILES[filename], _url_segments(path, root))
+            found.append((routable, path))
+        for filename in sorted(extras.keys() & set(filenames)):
+            extras[filename].append(Path(folder, filename))
+    return found, extras
 
 
-def _load(routable: RoutableFile, path: Path, root: Path, package: str) -> Route:
+def _shown(path: Path, root: Path) -> str:
+    """A file as the user sees it: `app/api/products/route.py`."""
+    return f"{root.name}/{path.relative_to(root).as_posix()}"
+
+
+def _url_segments(path: Path, root: Path) -> tuple[Segment, ...]:
+    """What the folders above a file add to the URL (groups add nothing)."""
+    parsed = []
+    for name in path.relative_to(root).parts[:-1]:
+        try:
+            segment = segments.parse(name)
+        except ValueError as error:
+            raise RouteError(f"{error} ({_shown(path, root)})") from None
+        if segment is not None:
+            parsed.append(segment)
+    return tuple(parsed)
+
+
+def _load(
+    routable: RoutableFile, path: Path, root: Path, package: str, layouts: dict[Path, Handler]
+) -> Route:
     module = _import(path, root, package, routable.file)
     if routable.kind == "page":
-        page = _function(module, "Page", routable.file)
-        if page is None:
-            raise RouteError(
-                f"{routable.file} defines no Page: a page file exports a function "
-                f"named Page that returns HTML.{_lowercase_hint(module, ('Page',))}"
-            )
-        handlers = {"GET": _handler(page, "Page", routable.file)}
+        page = _handler(_required(module, "Page", routable.file), "Page", routable.file)
+        handlers = {"GET": replace(page, layouts=_layouts_above(path, root, layouts))}
     else:
         handlers = {}
         for method in METHODS:
@@ -148,6 +211,55 @@ def _load(routable: RoutableFile, path: Path, root: Path, package: str) -> Route
     )
 
 
+def _special(
+    path: Path, root: Path, package: str, name: str, arities: tuple[int, ...], shape: str
+) -> Handler:
+    """A `layout.py`, `not_found.py` or `proxy.py`: one function, one signature."""
+    file = _shown(path, root)
+    module = _import(path, root, package, file)
+    return _handler(_required(module, name, file), name, file, arities, shape)
+
+
+def _not_found(
+    path: Path, root: Path, package: str, layouts: dict[Path, Handler]
+) -> NotFoundPage:
+    handler = _special(path, root, package, "NotFound", (0, 1), "(request)")
+    handler = replace(handler, layouts=_layouts_above(path, root, layouts))
+    return NotFoundPage(_url_segments(path, root), handler)
+
+
+def _check_not_found(pages: list[NotFoundPage]) -> None:
+    by_place: dict[str, list[str]] = {}
+    for page in pages:
+        place = "/" + "/".join(str(segment) for segment in page.segments)
+        by_place.setdefault(place, []).append(page.handler.file)
+    for place, files in sorted(by_place.items()):
+        if len(files) > 1:
+            raise RouteError(f"Conflicting not-found pages at {place}: {', '.join(sorted(files))}")
+
+
+def _layouts_above(path: Path, root: Path, layouts: dict[Path, Handler]) -> tuple[Handler, ...]:
+    """The layouts of a file's folder and of every folder above it, outermost first."""
+    folders = [root, *(root / parent for parent in reversed(path.relative_to(root).parents))]
+    return tuple(layouts[folder] for folder in dict.fromkeys(folders) if folder in layouts)
+
+
+_TEACHING = {
+    "Page": "a page file exports a function named Page that returns HTML.",
+    "Layout": "a layout file exports a function named Layout that wraps its children in HTML.",
+    "NotFound": "a not-found file exports a function named NotFound that returns HTML.",
+    "proxy": "a proxy file exports a function named proxy that returns a Response or None.",
+}
+
+
+def _required(module: types.ModuleType, name: str, file: str) -> Callable[..., Any]:
+    function = _function(module, name, file)
+    if function is None:
+        hint = _lowercase_hint(module, (name,))
+        raise RouteError(f"{file} defines no {name}: {_TEACHING[name]}{hint}")
+    return function
+
+
 def _automatic_options(allow: str, file: str) -> Handler:
     def OPTIONS() -> Response:  # noqa: N802 (named like the handlers users write)
         return Response(b"", 204, {"Allow": allow})
@@ -172,17 +284,23 @@ def _lowercase_hint(module: types.ModuleType, expected: tuple[str, ...]) -> str:
     return ""
 
 
-def _handler(function: Callable[..., Any], name: str, file: str) -> Handler:
+def _handler(
+    function: Callable[..., Any],
+    name: str,
+    file: str,
+    arities: tuple[int, ...] = (0, 1, 2),
+    shape: str = "(), (request) or (request, params)",
+) -> Handler:
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError) as error:
         raise RouteError(f"Cannot read the signature of {name} in {file}: {error}") from error
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     parameters = list(signature.parameters.values())
-    if len(parameters) > 2 or any(p.kind not in positional for p in parameters):
+    if len(parameters) not in arities or any(p.kind not in positional for p in parameters):
+        what = "a handler" if shape.startswith("()") else name
         raise RouteError(
-            f"{name}{signature} in {file}: a handler takes (), (request) or "
-            f"(request, params), passed by position."
+            f"{name}{signature} in {file}: {what} takes {shape}, passed by position."
         )
     is_async = inspect.iscoroutinefunction(function)
     return Handler(function, len(parameters), is_async, name, file)
