@@ -85,6 +85,12 @@ class App:
 
     def match(self, environ: dict[str, Any]) -> tuple[Route, Params] | None:
         """The route for the request's path, and its params; None if none matches."""
+        if not paths.has_escapes(environ):
+            # The common case: a path with nothing to decode that names a route
+            # without parameters is one dict lookup, with no splitting at all.
+            route = self.router.static.get(environ.get("PATH_INFO") or "/")
+            if route is not None:
+                return route, {}
         segments = paths.split(environ)
         if "" in segments:
             # "/about/" and "/api//products" name a page by a path it does not
@@ -117,7 +123,7 @@ class App:
         if method not in KNOWN_METHODS:
             raise HTTPError(501, f"Method {method} is not implemented.")
         if found is None:
-            page = self.not_found_page(request)
+            page = self.not_found_page(request) if self.not_found_pages else None
             if page is None:
                 raise HTTPError(404, "Not Found")
             return page, {}
@@ -125,7 +131,7 @@ class App:
 
     def not_found_page(self, request: Request) -> Handler | None:
         """The nearest `not_found.py` above the path, for a client that wants HTML."""
-        if not self.not_found_pages or not prefers_html(request.environ):
+        if not prefers_html(request.environ):
             return None
         path = paths.split(request.environ)
         return next((page.handler for page in self.not_found_pages if page.covers(path)), None)
@@ -144,8 +150,8 @@ class App:
 
     def call(self, handler: Handler, request: Request) -> Response:
         """Call the handler the way its signature asks, and check what it returns."""
-        length = declared_length(request.environ)  # a 400 if it is not a number
-        if length:
+        length = request.environ.get("CONTENT_LENGTH") and declared_length(request.environ)
+        if length:  # a body is declared (and a number: else a 400)
             if length > self.max_body_size:
                 # Refused from its Content-Length alone: the body is never read.
                 raise HTTPError(
@@ -158,8 +164,9 @@ class App:
         if isinstance(result, Response):
             return result
         if handler.name in _PAGES and isinstance(result, str):
-            html = self.in_layouts(result, handler, request)
-            return Response.html(html, _PAGES[handler.name])
+            if handler.layouts:
+                result = self.in_layouts(result, handler, request)
+            return Response.html(result, _PAGES[handler.name])
         expected = "a Response or a str" if handler.name in _PAGES else "a Response"
         raise TypeError(
             f"{handler.file}: {handler.name}() returned {type(result).__name__}, "

@@ -9,6 +9,7 @@ page for browsers, chosen by the request's `Accept` header.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -87,7 +88,29 @@ def error_response(
     ever passed with `debug=True`) is shown below the message. Everything
     reflected into HTML is escaped.
     """
-    if prefers_html(environ):
+    as_html = prefers_html(environ)
+    if headers is None and detail is None and details is None:
+        return _plain_error(status, message, as_html)
+    return _error(status, message, as_html, headers, detail, details)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_error(status: int, message: str, as_html: bool) -> Response:
+    # The framework's own answers repeat ("404 Not Found" for every stray
+    # path), so each is built once and sent many times. Sending a response
+    # never changes it, and nothing else ever sees these.
+    return _error(status, message, as_html)
+
+
+def _error(
+    status: int,
+    message: str,
+    as_html: bool,
+    headers: Mapping[str, str] | None = None,
+    detail: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Response:
+    if as_html:
         title = html.escape(f"{status} {reason_phrase(status)}")
         page = (
             "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
@@ -97,11 +120,9 @@ def error_response(
         if detail:
             page += f"<pre>{html.escape(detail)}</pre>\n"
         page += "</body></html>\n"
-        response = Response.html(page, status, headers)
-    else:
-        body: dict[str, Any] = {"error": message, **(details or {})}
-        body["error"] = message  # details add keys; they never replace the message
-        if detail:
-            body["traceback"] = detail
-        response = Response.json(body, status, headers)
-    return response
+        return Response.html(page, status, headers)
+    body: dict[str, Any] = {"error": message, **(details or {})}
+    body["error"] = message  # details add keys; they never replace the message
+    if detail:
+        body["traceback"] = detail
+    return Response.json(body, status, headers)

@@ -28,13 +28,20 @@ def split(environ: Mapping[str, Any]) -> list[str]:
 
     Raises `HTTPError(400)` for a malformed escape or a segment that is not UTF-8.
     """
-    raw = raw_path(environ)
-    if raw is not None:
-        return [_decode(segment) for segment in _segments(raw)]
+    if has_escapes(environ):  # only the raw target knows where they were
+        raw = raw_path(environ)
+        if raw is not None:
+            return [_decode(segment) for segment in _segments(raw)]
     path = environ.get("PATH_INFO", "")
     if path.isascii():  # the usual case: nothing to decode
-        return _segments(path)
+        return path[1:].split("/") if len(path) > 1 else []
     return [_from_wsgi(segment) for segment in _segments(path)]
+
+
+def has_escapes(environ: Mapping[str, Any]) -> bool:
+    """Whether the raw request target has a `%`: else `PATH_INFO` says it all."""
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    return isinstance(target, str) and "%" in target
 
 
 def raw_path(environ: Mapping[str, Any]) -> str | None:

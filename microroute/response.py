@@ -95,16 +95,6 @@ class Response:
             self.headers["Content-Type"] = content_type
 
     @classmethod
-    def _made(cls, body: bytes, status: int, headers: list[tuple[str, str]]) -> Response:
-        # For responses the framework builds itself: nothing to check, so
-        # nothing is checked (this is the hot path of every JSON response).
-        response = cls.__new__(cls)
-        response.body = body
-        response.status = status
-        response.headers = Headers.trusted(headers)
-        return response
-
-    @classmethod
     def json(
         cls, data: Any, status: int = 200, headers: HeaderItems | None = None
     ) -> Response:
@@ -113,11 +103,14 @@ class Response:
         Data JSON cannot hold raises `TypeError` here, in the handler, naming
         the type: `Object of type datetime is not JSON serializable`.
         """
+        # Built directly, not through __init__: there is nothing to check in
+        # what the framework sets itself, and this is every JSON response.
+        response = cls.__new__(cls)
+        response.status = status
+        response.body = _json_encode(data).encode()
         # nosniff: a browser must never guess that a JSON body is HTML.
-        response = cls._made(
-            _json_encode(data).encode(),
-            status,
-            [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")],
+        response.headers = Headers.trusted(
+            [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")]
         )
         if headers:
             for name, value in Headers(headers).items():
@@ -127,7 +120,10 @@ class Response:
     @classmethod
     def html(cls, html: str, status: int = 200, headers: HeaderItems | None = None) -> Response:
         """An HTML page: `Response.html("<h1>Hi</h1>")`, as UTF-8."""
-        response = cls._made(html.encode(), status, [("Content-Type", HTML)])
+        response = cls.__new__(cls)  # as in `json`
+        response.status = status
+        response.body = html.encode()
+        response.headers = Headers.trusted([("Content-Type", HTML)])
         if headers:
             for name, value in Headers(headers).items():
                 response.headers[name] = value
@@ -167,27 +163,30 @@ class Response:
         """Send this response through WSGI: the last step of every request."""
         status = self.status
         body = self.body
-        if status in _BODILESS:
-            headers = [
-                (name, value) for name, value in self.headers.wsgi_list()
-                if name.lower() not in _BODY_FIELDS
-            ]
-        elif type(body) is bytes:
-            headers = self.headers.wsgi_list(len(body))
-        else:
-            headers = self.headers.wsgi_list()  # streamed: its length is not known
-        start_response(_STATUS_LINES.get(status) or f"{status} Unknown", headers)
-        if environ["REQUEST_METHOD"] == "HEAD" or status in _BODILESS:
-            body, unsent = b"", body
-            close = getattr(unsent, "close", None)
-            if close is not None:
-                close()  # a generator's cleanup must still run
-        if isinstance(body, bytes):
-            return [body] if body else []
-        return _Stream(body, environ)  # streamed: the server iterates it, then calls close()
+        line = _STATUS_LINES.get(status) or f"{status} Unknown"
+        if status in _BODILESS:  # no body, nor its type or length
+            headers = self.headers.wsgi_list()
+            start_response(line, [pair for pair in headers if pair[0].lower() not in _BODY_FIELDS])
+            _close(body)
+            return []
+        if isinstance(body, bytes):  # the usual case: the whole body at once
+            start_response(line, self.headers.wsgi_list(len(body)))
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        start_response(line, self.headers.wsgi_list())  # a stream: its length is not known
+        if environ["REQUEST_METHOD"] == "HEAD":
+            _close(body)
+            return []
+        return _Stream(body, environ)  # the server iterates it, then calls close()
 
     def __repr__(self) -> str:
         return f"<Response {self.status}>"
+
+
+def _close(body: Body) -> None:
+    # A body that is not sent is still closed: a generator's cleanup must run.
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
 
 
 class _Stream:
@@ -213,6 +212,4 @@ class _Stream:
             raise
 
     def close(self) -> None:
-        close = getattr(self.body, "close", None)
-        if close is not None:
-            close()
+        _close(self.body)

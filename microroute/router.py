@@ -2,8 +2,9 @@
 
 The routes are arranged once, at start-up, into a tree with one node per
 URL position; each node keeps its static children in a dict, so matching
-costs a dict lookup per segment however many routes there are. Paths made
-only of static segments skip the tree altogether: one dict lookup.
+costs a dict lookup per segment however many routes there are. Routes
+without parameters are also kept by their whole path (`static`), so that a
+path with nothing to decode skips the tree altogether (see `App.match`).
 
 At each segment, Next.js's precedence decides: a static child first, then
 `[dynamic]`, then `[...catch-all]`, then `[[...optional]]`. When the first
@@ -43,11 +44,13 @@ class Router:
     """
 
     def __init__(self, routes: list[Route]) -> None:
-        self.static: dict[tuple[str, ...], Route] = {}
+        # Routes without parameters, by their path as WSGI spells it: "/about".
+        self.static: dict[str, Route] = {}
         self.root = _Node()
         for route in routes:
             if all(segment.kind is Kind.STATIC for segment in route.segments):
-                self.static[tuple(segment.name for segment in route.segments)] = route
+                path = "/" + "/".join(segment.name for segment in route.segments)
+                self.static[path.encode().decode("latin-1")] = route
             self._insert(route)
 
     def _insert(self, route: Route) -> None:
@@ -70,9 +73,6 @@ class Router:
 
     def match(self, segments: list[str]) -> tuple[Route, Params] | None:
         """The route for these segments and its params, or None (a 404)."""
-        route = self.static.get(tuple(segments))
-        if route is not None:
-            return route, {}
         params: Params = {}
         route = _match(self.root, segments, 0, params)
         return None if route is None else (route, params)
