@@ -94,6 +94,7 @@ def serve(target: str, host: str, port: int) -> int:
     """Run werkzeug's development server on a `DevApp`."""
     from werkzeug.serving import run_simple
 
+    sys.dont_write_bytecode = True  # else an edit within the same second runs stale .pyc
     run_simple(host, port, DevApp(target), threaded=True)
     return 0
 

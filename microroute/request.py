@@ -123,7 +123,7 @@ class Request:
             if not body.strip():
                 raise HTTPError(400, "The request body is empty; expected JSON.")
             try:
-                self._json = json.loads(body)
+                self._json = json.loads(body, parse_constant=_refuse_constant)
             except UnicodeDecodeError:
                 raise HTTPError(400, "Malformed JSON: the body is not UTF-8.") from None
             except json.JSONDecodeError as error:
@@ -131,6 +131,10 @@ class Request:
                     400,
                     f"Malformed JSON: {error.msg} at line {error.lineno} column {error.colno}.",
                 ) from None
+            except (ValueError, RecursionError) as error:
+                # Python's own limits: a number of more than 4300 digits, or
+                # nesting deeper than the interpreter's stack.
+                raise HTTPError(400, f"Malformed JSON: {error}") from None
         return self._json
 
     def form(self) -> MultiDict[str, str]:
@@ -158,6 +162,11 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON does not have.
+    raise ValueError(f"{name} is not JSON")
 
 
 def declared_length(environ: Mapping[str, Any]) -> int | None:

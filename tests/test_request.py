@@ -214,6 +214,23 @@ def test_json_of_a_malformed_body_is_a_400_with_line_and_column(body: bytes, whe
     assert where in message
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[NaN]", "NaN is not JSON"),
+        (b'{"a": -Infinity}', "-Infinity is not JSON"),
+        (b"1" * 5000, "4300 digits"),
+        (b"[" * 100_000, "recursion"),
+    ],
+)
+def test_json_beyond_what_json_or_python_allows_is_a_400(body: bytes, reason: str) -> None:
+    # Python's json would read NaN, and would crash on these limits: a 500.
+    request = make_request("/", method="POST", data=body, max_body_size=len(body))
+    message = failure(request.json)
+    assert message.startswith("Malformed JSON")
+    assert reason in message
+
+
 @pytest.mark.parametrize("body", [b'{"a": "\xff"}', b'"caf\xe9"'])
 def test_json_of_a_body_that_is_not_utf8_is_a_400(body: bytes) -> None:
     message = failure(make_request("/", method="POST", data=body).json)

@@ -18,6 +18,9 @@ from microroute import HTTPError, Request, Response
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
 MAX_NAME = 200
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+NAME_RULE = f"must be a string of 1 to {MAX_NAME} characters"
+PRICE_RULE = "must be an integer ≥ 0"
+MAX_PRICE = 2**63 - 1  # SQLite's largest integer
 
 
 def store_errors_as_503(handler: Callable[..., Response]) -> Callable[..., Response]:
@@ -79,20 +82,26 @@ def fields_of(request: Request, *, partial: bool = False) -> dict[str, Any]:
     """
     body = request.json()  # malformed JSON: the framework's 400
     if not isinstance(body, dict):
-        raise HTTPError(422, "The body must be a JSON object.")
+        # A list or a number has none of the fields: name each, as for `{}`.
+        raise HTTPError(422, "The body must be a JSON object with name and price.",
+                        details={"fields": {"name": NAME_RULE, "price": PRICE_RULE}})
     problems: dict[str, str] = {}
     fields: dict[str, Any] = {}
     if "name" in body or not partial:
         name = body.get("name")
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
-            problems["name"] = f"must be a string of 1 to {MAX_NAME} characters"
+            problems["name"] = NAME_RULE
+        elif not _is_utf8(name):  # JSON's "\ud800": SQLite could not store it
+            problems["name"] = "must be valid Unicode text (no lone surrogates)"
         else:
             fields["name"] = name.strip()
     if "price" in body or not partial:
         price = body.get("price")
         # bool is an int in Python, but `true` is no price.
         if not isinstance(price, int) or isinstance(price, bool) or price < 0:
-            problems["price"] = "must be an integer ≥ 0"
+            problems["price"] = PRICE_RULE
+        elif price > MAX_PRICE:
+            problems["price"] = f"must be at most {MAX_PRICE}"
         else:
             fields["price"] = price
     if partial and not problems and not fields:
@@ -100,6 +109,14 @@ def fields_of(request: Request, *, partial: bool = False) -> dict[str, Any]:
     if problems:
         raise _invalid(problems)
     return fields
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _invalid(problems: dict[str, str]) -> HTTPError:

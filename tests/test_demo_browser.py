@@ -1,0 +1,111 @@
+"""The /products page in a real headless Chromium, served by a real gunicorn.
+
+Debian's `chromium` is driven by Playwright for Python through `executable_path`;
+`playwright install` never runs. Without chromium or without the playwright
+package the test skips, saying which is missing (under CI=true a skip fails).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import Server
+from demo_app.store import DB_ENV_VAR
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT_MS = 10_000  # every Playwright wait is bounded by this
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # the tests run as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
+]
+SEEDED = ["Keyboard: 9.99", "Mouse: 4.99"]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no `chromium` on PATH (Debian: apt-get install chromium); "
+                    "`playwright install` is never used")
+    if sync_playwright is None:
+        pytest.skip("the playwright package is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def server(serve: Callable[..., Server], tmp_path: Path) -> Server:
+    return serve("demo_app:app", workers=2, env={
+        DB_ENV_VAR: str(tmp_path / "demo.sqlite3"), "MICROROUTE_DEMO_ADMIN_TOKEN": "",
+    })
+
+
+def add(page: Page, name: str, price: str) -> None:
+    """Fill the form and press Add, waiting for the API's answer."""
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Price in cents").fill(price)
+    with page.expect_response(lambda response: response.url.endswith("/api/products")
+                              and response.request.method == "POST"):
+        page.get_by_role("button", name="Add").click()
+
+
+def test_adding_a_product_from_the_page(browser: Browser, server: Server) -> None:
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    items = page.locator("#products li")
+    message = page.locator("#message")
+
+    page.goto(server.url + "/products")
+    expect(items).to_have_text(SEEDED, timeout=TIMEOUT_MS)
+
+    # A marker on window survives only while the page is not reloaded.
+    page.evaluate("window.stillTheSamePage = true")
+    add(page, "Monitor", "14999")
+    expect(items).to_have_text([*SEEDED, "Monitor: 149.99"], timeout=TIMEOUT_MS)
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert page.get_by_label("Name").input_value() == ""  # the form was reset
+
+    page.reload()
+    expect(items).to_have_text([*SEEDED, "Monitor: 149.99"], timeout=TIMEOUT_MS)
+    assert page.evaluate("window.stillTheSamePage") is None  # it really did reload
+
+    # A refused input: the API's own message appears, nothing is added.
+    page.evaluate("window.stillTheSamePage = true")
+    status, _, body = server.request(
+        "POST", "/api/products", json.dumps({"name": "Broken", "price": -5}).encode()
+    )
+    assert status == 422
+    api_message = json.loads(body)["error"]
+    assert "price" in api_message
+    add(page, "Broken", "-5")
+    expect(message).to_have_text(api_message, timeout=TIMEOUT_MS)
+    expect(items).to_have_text([*SEEDED, "Monitor: 149.99"], timeout=TIMEOUT_MS)
+    assert page.evaluate("window.stillTheSamePage") is True
+
+    # A valid product afterwards clears the message.
+    add(page, "Desk <lamp>", "2500")
+    expect(items).to_have_text([*SEEDED, "Monitor: 149.99", "Desk <lamp>: 25.00"],
+                               timeout=TIMEOUT_MS)
+    expect(message).to_have_text("", timeout=TIMEOUT_MS)
+    assert script_errors == []
