@@ -1,0 +1,115 @@
+"""The README is the first lesson: every Python block in it runs here.
+
+A block whose first line names a file (`# app/api/hello/route.py`) goes into
+a route tree, which is then served and asked what the README says it
+answers; any other block is run as it stands. A block this file does not
+know how to check fails the test, so the lesson cannot rot.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from conftest import ROOT, write_tree
+from microroute import App
+
+README = (ROOT / "README.md").read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+FILE_HEADER = re.compile(r"# (app/\S+\.py)\n")
+
+
+def file_blocks() -> dict[str, str]:
+    """`{"api/hello/route.py": source}` for every block that names its file."""
+    files = {}
+    for block in BLOCKS:
+        header = FILE_HEADER.match(block)
+        if header:
+            name = header.group(1).removeprefix("app/")
+            assert name not in files, f"the README shows {name} twice"
+            files[name] = block
+    return files
+
+
+SNIPPETS = [block for block in BLOCKS if not FILE_HEADER.match(block)]
+
+
+def test_the_readme_has_lessons_in_both_kinds_of_block() -> None:
+    assert len(file_blocks()) >= 7
+    assert len(SNIPPETS) >= 3
+
+
+@pytest.fixture
+def lesson(tmp_path: Path) -> Client:
+    return Client(App(write_tree(tmp_path, file_blocks())))
+
+
+def test_a_get_endpoint(lesson: Client) -> None:
+    response = lesson.get("/api/hello")
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    assert response.get_json() == {"message": "Hi!"}
+
+
+def test_the_products_round_trip(lesson: Client) -> None:
+    assert lesson.get("/api/products").get_json() == [
+        {"id": 1, "name": "Keyboard", "price": 999}
+    ]
+    assert lesson.get("/api/products?limit=0").get_json() == []
+    created = lesson.post("/api/products", json={"name": "Mouse"})
+    assert (created.status_code, created.get_json()) == (201, {"created": {"name": "Mouse"}})
+    assert lesson.post("/api/products", data="{oops").status_code == 400
+    assert lesson.get("/api/products/1").get_json()["name"] == "Keyboard"
+    missing = lesson.get("/api/products/2")
+    assert (missing.status_code, missing.get_json()) == (404, {"error": "No product 2"})
+
+
+def test_a_page_inside_its_layout(lesson: Client) -> None:
+    response = lesson.get("/about")
+    assert response.content_type == "text/html; charset=utf-8"
+    page = response.get_data(as_text=True)
+    assert page.startswith("<!doctype html>")
+    assert "<nav><a href='/'>Home</a></nav><h1>About</h1>" in page
+
+
+def test_the_not_found_page_is_for_browsers(lesson: Client) -> None:
+    browser = lesson.get("/nowhere", headers={"Accept": "text/html"})
+    assert browser.status_code == 404
+    assert "<h1>Nothing at /nowhere</h1>" in browser.get_data(as_text=True)
+    api = lesson.get("/nowhere")
+    assert (api.status_code, api.get_json()) == (404, {"error": "Not Found"})
+
+
+def test_the_proxy_answers_before_routing(lesson: Client) -> None:
+    response = lesson.get("/admin/settings")
+    assert (response.status_code, response.headers["Location"]) == (307, "/login")
+    lesson.set_cookie("session", "abc")
+    assert lesson.get("/admin/settings").status_code == 404  # let through: no such route
+
+
+@pytest.mark.parametrize("source", SNIPPETS, ids=lambda source: source.splitlines()[0][:40])
+def test_every_other_block_runs(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the embedding examples name demo_app/app
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    exec(compile(source, "README.md", "exec"), namespace)
+    app = namespace.get("app")
+    if "Flask" in source:
+        client = Client(app)
+        assert client.get("/old").get_data(as_text=True) == "still served by Flask"
+        assert client.get("/api/hello").get_json() == {"message": "Hi!"}
+    elif "DispatcherMiddleware" in source:
+        client = Client(app)
+        assert client.get("/").get_data(as_text=True) == "the main site"
+        assert client.get("/shop/api/hello").get_json() == {"message": "Hi!"}
+        redirect = client.get("/shop/about/")
+        assert (redirect.status_code, redirect.headers["Location"]) == (308, "/shop/about")
+    elif "Response(" in source:
+        response = namespace["response"]
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Set-Cookie"].startswith("session=abc")
+    else:
+        pytest.fail(f"test_readme.py does not know how to check this block:\n{source}")
