@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .app import App
-from .errors import RouteError, error_response
+from .errors import error_response
 from .loader import Route
 from .response import StartResponse
 
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(arguments.target, arguments.host, arguments.port)
     try:
         app = load_target(arguments.target)
-    except (RouteError, ImportError, AttributeError, TypeError) as error:
+    except Exception as error:  # the user's code may raise anything: one clean line
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 1
     if arguments.command == "routes":
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def load_target(target: str) -> App:
     """The `App` a TARGET names: a route folder, `module:attribute`, or a module's `app`."""
-    if Path(target).is_dir():
+    if _is_route_folder(target):
         return App(target)
     module_name, _, attribute = target.partition(":")
     module = importlib.import_module(module_name)
@@ -66,6 +66,12 @@ def load_target(target: str) -> App:
     if not isinstance(app, App):
         raise TypeError(f"{target} is a {type(app).__name__}, not a microroute App")
     return app
+
+
+def _is_route_folder(target: str) -> bool:
+    # `demo_app` is a package (a module to import), `demo_app/app` a folder.
+    folder = Path(target)
+    return folder.is_dir() and (os.sep in target or not (folder / "__init__.py").is_file())
 
 
 def route_table(routes: Iterable[Route]) -> str:
@@ -95,7 +101,9 @@ def serve(target: str, host: str, port: int) -> int:
     from werkzeug.serving import run_simple
 
     sys.dont_write_bytecode = True  # else an edit within the same second runs stale .pyc
-    run_simple(host, port, DevApp(target), threaded=True)
+    app = DevApp(target)
+    app.refresh()  # load now, so the terminal tells at once whether the tree is good
+    run_simple(host, port, app, threaded=True)
     return 0
 
 
@@ -114,21 +122,25 @@ class DevApp:
         self.target = target
         self.folder = _project_folder(target)
         self._lock = threading.Lock()
-        self._seen: dict[str, int] | None = None
+        self._seen: dict[str, tuple[int, int]] | None = None
         self._app: App | None = None
         self._error = ""
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        app, error = self.refresh()
+        if app is None:
+            response = error_response(environ, 500, error)
+            return response(environ, start_response)
+        return app(environ, start_response)
+
+    def refresh(self) -> tuple[App | None, str]:
+        """Load the target again if any of its files changed; the app, or why not."""
         with self._lock:
             seen = _python_files(self.folder)
             if seen != self._seen:
                 self._seen = seen
                 self._load()
-            app, error = self._app, self._error
-        if app is None:
-            response = error_response(environ, 500, error)
-            return response(environ, start_response)
-        return app(environ, start_response)
+            return self._app, self._error
 
     def _load(self) -> None:
         _forget_modules(self.folder)
@@ -145,7 +157,7 @@ class DevApp:
 
 def _project_folder(target: str) -> Path:
     """The folder to watch: the route folder itself, or the target module's package."""
-    if Path(target).is_dir():
+    if _is_route_folder(target):
         return Path(target).resolve()
     module_name = target.partition(":")[0]
     top = module_name.split(".")[0]
@@ -158,8 +170,9 @@ def _project_folder(target: str) -> Path:
     raise SystemExit(f"microroute dev: cannot find the module {module_name!r}")
 
 
-def _python_files(folder: Path) -> dict[str, int]:
-    """Every .py file below `folder` and when it last changed."""
+def _python_files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every .py file below `folder`, with when it last changed and its size
+    (two saves within one tick of a coarse clock still differ in size)."""
     found = {}
     for directory, subfolders, files in os.walk(folder):
         subfolders[:] = [name for name in subfolders if name != "__pycache__"]
@@ -167,7 +180,8 @@ def _python_files(folder: Path) -> dict[str, int]:
             if name.endswith(".py"):
                 path = os.path.join(directory, name)
                 with contextlib.suppress(FileNotFoundError):  # removed while we looked
-                    found[path] = os.stat(path).st_mtime_ns
+                    status = os.stat(path)
+                    found[path] = (status.st_mtime_ns, status.st_size)
     return found
 
 
