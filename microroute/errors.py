@@ -38,6 +38,10 @@ class HTTPError(Exception):
     `HTTPError(422, "Invalid", details={"fields": {"price": "must be ≥ 0"}})`.
     """
 
+    # Slots, and no call to Exception.__init__ (its __new__ already keeps the
+    # arguments): the framework raises one of these for every 404.
+    __slots__ = ("details", "headers", "message", "status")
+
     def __init__(
         self,
         status: int,
@@ -46,7 +50,6 @@ class HTTPError(Exception):
         *,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(status, message)
         self.status = status
         self.message = message if message is not None else reason_phrase(status)
         self.headers = headers
