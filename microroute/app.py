@@ -30,7 +30,7 @@ from typing import Any
 from . import paths
 from .errors import HTTPError, error_response, prefers_html
 from .loader import METHODS, Handler, Route, load_tree
-from .request import Request, declared_length
+from .request import Request
 from .response import Response, StartResponse
 from .router import Params, Router
 
@@ -150,15 +150,11 @@ class App:
 
     def call(self, handler: Handler, request: Request) -> Response:
         """Call the handler the way its signature asks, and check what it returns."""
-        length = request.environ.get("CONTENT_LENGTH") and declared_length(request.environ)
-        if length:  # a body is declared (and a number: else a 400)
-            if length > self.max_body_size:
-                # Refused from its Content-Length alone: the body is never read.
-                raise HTTPError(
-                    413, f"The request body is larger than {self.max_body_size} bytes."
-                )
-            # Read it all before the handler runs, so that a client gone
-            # mid-upload is a 400 and not a handler that ran on half a body.
+        if request.environ.get("CONTENT_LENGTH"):
+            # A declared body is read before the handler runs: one larger than
+            # max_body_size is refused from its Content-Length alone (a 413,
+            # nothing read), and a client gone mid-upload is a 400, not a
+            # handler run on half a body.
             request.body()
         result = _invoke(handler, request, request.params)
         if isinstance(result, Response):

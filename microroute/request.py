@@ -123,7 +123,7 @@ class Request:
             if not body.strip():
                 raise HTTPError(400, "The request body is empty; expected JSON.")
             try:
-                self._json = json.loads(body, parse_constant=_refuse_constant)
+                self._json = _json_decode(body.decode())
             except UnicodeDecodeError:
                 raise HTTPError(400, "Malformed JSON: the body is not UTF-8.") from None
             except json.JSONDecodeError as error:
@@ -169,6 +169,10 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# Built once: `json.loads` with any option builds a new decoder on every call.
+_json_decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
+
+
 def declared_length(environ: Mapping[str, Any]) -> int | None:
     """The body's `Content-Length`, or None if it declares none.
 
@@ -198,9 +202,8 @@ def _read_bounded(stream: Any, environ: Mapping[str, Any], limit: int) -> bytes:
     length = declared_length(environ)
     if length is None and not environ.get("wsgi.input_terminated"):
         return b""  # no length, and the server would not mark the end: no body
-    too_large = HTTPError(413, f"The request body is larger than {limit} bytes.")
     if length is not None and length > limit:
-        raise too_large
+        raise _too_large(limit)
     # What was declared; or, for a chunked body, one byte past the limit, to
     # know it is too large. A server may hand it over in pieces.
     wanted = length if length is not None else limit + 1
@@ -213,8 +216,12 @@ def _read_bounded(stream: Any, environ: Mapping[str, Any], limit: int) -> bytes:
     if length is not None and len(body) < length:
         raise HTTPError(400, f"The request body ended after {len(body)} of {length} bytes.")
     if len(body) > limit:
-        raise too_large
+        raise _too_large(limit)
     return body
+
+
+def _too_large(limit: int) -> HTTPError:
+    return HTTPError(413, f"The request body is larger than {limit} bytes.")
 
 
 def _from_wsgi(text: str) -> str:

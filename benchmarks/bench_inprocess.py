@@ -1,0 +1,173 @@
+"""In-process speed: microroute against raw WSGI, Falcon, Bottle and Flask.
+
+    python benchmarks/bench_inprocess.py [--rounds 15] [--number 2000] [--json out.json]
+
+Method. Every framework serves the same five endpoints (`peers.py`), and
+`check()` proves each answers correctly before anything is timed. Each call
+gets a fresh environ (a copy of one built per endpoint by werkzeug's
+`EnvironBuilder`, with a new `wsgi.input`), and the returned iterable is
+consumed and closed, as a server would. The frameworks are interleaved round
+by round, in a rotating order, so that a noisy neighbour slows them all
+alike; garbage collection is off inside a timed batch. For each round the
+ratio to raw WSGI is taken, and the table reports medians: µs per request,
+and the median ratio to raw WSGI. Quote ratios, not absolute times: this is
+a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from werkzeug.test import EnvironBuilder
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import peers
+
+# The targets of issue #5, as median ratios to raw WSGI.
+TARGETS = {"GET list": 2.0, "POST create": 2.0, "GET item": 2.0, "GET page": 4.0, "404": 4.0}
+
+
+def environ_for(endpoint: str) -> tuple[dict[str, Any], bytes]:
+    method, path, body, _, _ = peers.ENDPOINTS[endpoint]
+    builder = EnvironBuilder(
+        path=path, method=method, data=body or None,
+        content_type="application/json" if body else None,
+    )
+    environ = builder.get_environ()
+    builder.close()
+    return environ, body
+
+
+def call(app: peers.WSGIApp, template: dict[str, Any], body: bytes) -> tuple[str, bytes]:
+    """One request as a server makes it; returns the status line and the body."""
+    status: list[str] = []
+    environ = template.copy()
+    environ["wsgi.input"] = io.BytesIO(body)
+    result = app(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        return status[0], b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+
+
+def check(apps: dict[str, peers.WSGIApp]) -> None:
+    """Every framework must answer every endpoint correctly, or nothing is timed."""
+    for endpoint, (_, _, _, expected_status, expected_json) in peers.ENDPOINTS.items():
+        template, body = environ_for(endpoint)
+        for name, app in apps.items():
+            line, content = call(app, template, body)
+            assert int(line.split()[0]) == expected_status, (name, endpoint, line)
+            if expected_json is not None:
+                assert json.loads(content) == expected_json, (name, endpoint, content)
+            elif endpoint == "GET page":
+                assert b"<h1>About</h1>" in content, (name, endpoint, content)
+
+
+def time_batch(app: peers.WSGIApp, template: dict[str, Any], body: bytes, number: int) -> float:
+    """µs per request over `number` requests."""
+    def ignore(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        pass
+
+    copy, stream = template.copy, io.BytesIO
+    gc.disable()
+    try:
+        start = time.perf_counter_ns()
+        for _ in range(number):
+            environ = copy()
+            environ["wsgi.input"] = stream(body)
+            result = app(environ, ignore)
+            for _chunk in result:
+                pass
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        elapsed = time.perf_counter_ns() - start
+    finally:
+        gc.enable()
+    return elapsed / number / 1000
+
+
+def run(apps: dict[str, peers.WSGIApp], rounds: int, number: int) -> dict[str, Any]:
+    names = list(apps)
+    micros: dict[tuple[str, str], list[float]] = {}
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for endpoint in peers.ENDPOINTS:
+        template, body = environ_for(endpoint)
+        for round_number in range(rounds):
+            shift = round_number % len(names)
+            this_round = {}
+            for name in names[shift:] + names[:shift]:
+                this_round[name] = time_batch(apps[name], template, body, number)
+            for name, value in this_round.items():
+                micros.setdefault((name, endpoint), []).append(value)
+                ratios.setdefault((name, endpoint), []).append(value / this_round["raw"])
+    return {
+        f"{name}|{endpoint}": {
+            "us": statistics.median(micros[name, endpoint]),
+            "ratio": statistics.median(ratios[name, endpoint]),
+        }
+        for name, endpoint in micros
+    }
+
+
+def table(results: dict[str, Any], names: list[str]) -> str:
+    lines = ["| endpoint | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for endpoint in peers.ENDPOINTS:
+        cells = []
+        for name in names:
+            result = results[f"{name}|{endpoint}"]
+            ratio = "" if name == "raw" else f" (×{result['ratio']:.2f})"
+            cells.append(f"{result['us']:.2f}{ratio}")
+        lines.append(f"| {endpoint} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def verdicts(results: dict[str, Any]) -> list[str]:
+    """microroute against the targets: its own, and at or below Falcon's ratio."""
+    lines = []
+    for endpoint, target in TARGETS.items():
+        ours = results[f"microroute|{endpoint}"]["ratio"]
+        falcon = results.get(f"falcon|{endpoint}", {}).get("ratio")
+        verdict = "met" if ours <= target else "MISSED"
+        versus = "" if falcon is None else (
+            f"; Falcon ×{falcon:.2f}: " + ("at or below" if ours <= falcon else "ABOVE"))
+        lines.append(f"{endpoint}: ×{ours:.2f} (target ≤ {target}: {verdict}{versus})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--number", type=int, default=2000, help="requests per timed batch")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    arguments = parser.parse_args(argv)
+    apps = {name: app for name, app in peers.APPS.items() if app is not None}
+    for name in peers.APPS.keys() - apps.keys():
+        print(f"note: {name} is not installed; skipped (pip install -e '.[bench]')")
+    check(apps)
+    print(f"Python {sys.version.split()[0]}, {arguments.rounds} rounds × "
+          f"{arguments.number} requests per framework and endpoint; "
+          "µs per request (median ratio to raw WSGI)\n")
+    results = run(apps, arguments.rounds, arguments.number)
+    print(table(results, list(apps)))
+    if "microroute" in apps:
+        print("\n" + "\n".join(verdicts(results)))
+    if arguments.json:
+        arguments.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

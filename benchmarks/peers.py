@@ -1,0 +1,174 @@
+"""The same five endpoints in raw WSGI, microroute, Falcon, Bottle and Flask.
+
+    GET  /api/products      the two products, as JSON
+    POST /api/products      201 {"created": <the JSON body>}
+    GET  /api/products/42   one product, from a dynamic segment
+    GET  /about             a small HTML page
+    GET  /nope              each framework's own 404
+
+Each app is written the way that framework's documentation writes it, and
+`check()` proves they all answer alike before anything is timed. Raw WSGI is
+the floor: the least a correct app can do. A peer that is not installed is
+None (`pip install -e '.[bench]'` installs them). The apps are module
+attributes, so gunicorn can serve them too: `gunicorn peers:falcon`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+PRODUCTS = [{"id": 1, "name": "Keyboard", "price": 999}, {"id": 2, "name": "Mouse", "price": 499}]
+ABOUT = "<!doctype html><title>About</title><h1>About</h1>"
+HERE = Path(__file__).resolve().parent
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def raw(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """The floor: dispatch on the path by hand, nothing more than correctness needs."""
+    method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+    if path == "/api/products":
+        if method == "GET":
+            return _json(start_response, "200 OK", PRODUCTS)
+        if method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            created = json.loads(environ["wsgi.input"].read(length))
+            return _json(start_response, "201 Created", {"created": created})
+    elif path.startswith("/api/products/") and method == "GET":
+        ident = path[len("/api/products/"):]
+        if ident.isdigit():
+            return _json(start_response, "200 OK", {"id": int(ident), "name": "Keyboard",
+                                                     "price": 999})
+    elif path == "/about" and method == "GET":
+        body = ABOUT.encode()
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+    start_response("404 Not Found", [("Content-Type", "application/json"),
+                                     ("Content-Length", str(len(NOT_FOUND)))])
+    return [NOT_FOUND]
+
+
+NOT_FOUND = b'{"error": "Not Found"}'  # a constant: the floor does no work it can avoid
+
+
+def _json(start_response: Callable[..., Any], status: str, data: Any) -> list[bytes]:
+    body = json.dumps(data).encode()
+    start_response(status, [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _microroute() -> WSGIApp:
+    from microroute import App
+
+    return App(HERE / "bench_app" / "app")
+
+
+def _falcon() -> WSGIApp:
+    import falcon
+
+    class Products:
+        def on_get(self, request: Any, response: Any) -> None:
+            response.media = PRODUCTS
+
+        def on_post(self, request: Any, response: Any) -> None:
+            response.media = {"created": request.get_media()}
+            response.status = falcon.HTTP_201
+
+    class Product:
+        def on_get(self, request: Any, response: Any, ident: int) -> None:
+            response.media = {"id": ident, "name": "Keyboard", "price": 999}
+
+    class About:
+        def on_get(self, request: Any, response: Any) -> None:
+            response.content_type = falcon.MEDIA_HTML
+            response.text = ABOUT
+
+    app = falcon.App()
+    app.add_route("/api/products", Products())
+    app.add_route("/api/products/{ident:int}", Product())
+    app.add_route("/about", About())
+    return app
+
+
+def _bottle() -> WSGIApp:
+    import bottle
+
+    app = bottle.Bottle()
+
+    @app.get("/api/products")
+    def products() -> str:
+        bottle.response.content_type = "application/json"
+        return json.dumps(PRODUCTS)
+
+    @app.post("/api/products")
+    def create() -> dict[str, Any]:
+        bottle.response.status = 201
+        return {"created": bottle.request.json}
+
+    @app.get("/api/products/<ident:int>")
+    def product(ident: int) -> dict[str, Any]:
+        return {"id": ident, "name": "Keyboard", "price": 999}
+
+    @app.get("/about")
+    def about() -> str:
+        return ABOUT
+
+    return app
+
+
+def _flask() -> WSGIApp:
+    import flask
+
+    app = flask.Flask("peers")
+
+    @app.get("/api/products")
+    def products() -> Any:
+        return flask.jsonify(PRODUCTS)
+
+    @app.post("/api/products")
+    def create() -> Any:
+        return {"created": flask.request.get_json()}, 201
+
+    @app.get("/api/products/<int:ident>")
+    def product(ident: int) -> Any:
+        return {"id": ident, "name": "Keyboard", "price": 999}
+
+    @app.get("/about")
+    def about() -> str:
+        return ABOUT
+
+    return app
+
+
+def _installed(build: Callable[[], WSGIApp]) -> WSGIApp | None:
+    try:
+        return build()
+    except ImportError:
+        return None
+
+
+microroute = _installed(_microroute)
+falcon = _installed(_falcon)
+bottle = _installed(_bottle)
+flask = _installed(_flask)
+
+# name -> WSGI app (None: not installed), raw WSGI first: it is the floor.
+APPS: dict[str, WSGIApp | None] = {
+    "raw": raw, "microroute": microroute, "falcon": falcon, "bottle": bottle, "flask": flask,
+}
+
+# name -> (method, path, body, expected status, expected JSON or None)
+ENDPOINTS: dict[str, tuple[str, str, bytes, int, Any]] = {
+    "GET list": ("GET", "/api/products", b"", 200, PRODUCTS),
+    "POST create": ("POST", "/api/products", b'{"name": "Cable", "price": 199}', 201,
+                    {"created": {"name": "Cable", "price": 199}}),
+    "GET item": ("GET", "/api/products/42", b"", 200,
+                 {"id": 42, "name": "Keyboard", "price": 999}),
+    "GET page": ("GET", "/about", b"", 200, None),
+    "404": ("GET", "/nope", b"", 404, None),
+}
