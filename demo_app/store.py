@@ -9,9 +9,15 @@ query-string values is the handlers' job: the store takes plain ints and strings
 
 Prices are integer cents. It is safe under `gunicorn -w 4`: the database runs in
 WAL mode, waits up to a busy timeout for a lock, and each process and thread
-opens its own connection lazily (SQLite forbids using a connection across
-`fork()`). A database still locked after the timeout raises `StoreBusyError`, which
-the route layer can answer with 503.
+opens its own connection on first use, never at import. A database still locked
+after the timeout raises `StoreBusyError`, which the route layer can answer with 503.
+
+One rule for servers that fork: nothing may have the database open in the parent
+at the moment it forks. SQLite keeps its file locks in per-process state, which a
+child inherits; such a child cannot lock the file correctly even through a new
+connection, and its writes can be lost. gunicorn forks its workers before any
+request is served, so the rule holds unless code run in the master (`--preload`)
+uses the store; a child that inherited an open connection raises `RuntimeError`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypedDict
@@ -28,10 +35,6 @@ DB_ENV_VAR = "MICROROUTE_DEMO_DB"
 DEFAULT_DB_FILE = "microroute-demo.sqlite3"
 SEED_PRODUCTS = (("Keyboard", 999), ("Mouse", 499))
 SCHEMA_VERSION = 1
-
-# Connections a forked child inherited from its parent, kept referenced so that
-# garbage collection never closes them in the child (see Store._connection).
-_INHERITED: list[sqlite3.Connection] = []
 
 
 class Product(TypedDict):
@@ -135,11 +138,16 @@ class Store:
     def _connection(self) -> sqlite3.Connection:
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
-            # A new thread, or the first call after fork(). An inherited connection
-            # belongs to the parent: SQLite forbids carrying one across fork(), and
-            # closing it here would run SQLite code on the parent's locking state.
+            # A new thread, or the first call after fork(). A connection inherited
+            # from the parent cannot be used, and a new one would not be safe either
+            # (see the module docstring), so fail loudly rather than lose writes.
+            # The inherited connection is left as it is, never closed: it is the
+            # parent's, and closing it would run SQLite on the parent's lock state.
             if getattr(local, "connection", None) is not None:
-                _INHERITED.append(local.connection)
+                raise RuntimeError(
+                    f"{self.path} was open in the parent when this process was forked;"
+                    " open the store only after fork(), or close() it before"
+                )
             local.connection = None
             local.pid = os.getpid()
         if local.connection is None:
@@ -152,14 +160,30 @@ class Store:
         # and the only explicit one is the schema setup below.
         connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
-            # WAL lets readers carry on while one process writes; the mode is stored
-            # in the file, so this is a no-op for every connection after the first.
-            connection.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(connection, self.busy_timeout)
             _create_schema(connection)
         except BaseException:
             connection.close()
             raise
         return connection
+
+
+def _enable_wal(connection: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL, which lets readers carry on while one process writes.
+
+    The mode is stored in the file, so this is a no-op after the first time.
+    """
+    # Two connections switching a new file at once get "database is locked" at
+    # once: SQLite does not apply the busy timeout to this pragma. So wait here.
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _create_schema(connection: sqlite3.Connection) -> None:

@@ -181,11 +181,14 @@ class App:
 
     def error(self, environ: dict[str, Any], error: HTTPError) -> Response:
         """The response for an `HTTPError`: a redirect, or an error body."""
-        if 300 <= error.status < 400:
-            return Response("", error.status, error.headers)
-        return error_response(
-            environ, error.status, error.message, error.headers, details=error.details
-        )
+        try:
+            if 300 <= error.status < 400:
+                return Response("", error.status, error.headers)
+            return error_response(
+                environ, error.status, error.message, error.headers, details=error.details
+            )
+        except Exception:  # say, headers a handler gave its HTTPError that HTTP cannot carry
+            return self.crash(environ)
 
     def crash(self, environ: dict[str, Any]) -> Response:
         """A 500: the traceback goes to the server's log, never to the client

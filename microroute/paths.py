@@ -123,4 +123,7 @@ def normalized(environ: Mapping[str, Any]) -> str:
     prefix = quote(environ.get("SCRIPT_NAME", "").encode("latin-1"), safe=_SAFE)
     location = prefix + quote(clean.encode("latin-1"), safe=_SAFE + ("%" if raw else ""))
     query = environ.get("QUERY_STRING")
-    return f"{location}?{query}" if query else location
+    if not query:
+        return location
+    # Kept as sent, escapes and all; anything a header cannot carry is escaped.
+    return f"{location}?{quote(query.encode('latin-1'), safe=_SAFE + '?%')}"

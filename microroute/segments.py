@@ -53,6 +53,11 @@ def parse(folder: str) -> Segment | None:
 
     Raises `ValueError` with Next.js's wording for a malformed name.
     """
+    if not folder.isascii():
+        try:
+            folder.encode()
+        except UnicodeEncodeError:  # bytes the filesystem holds, but no URL can name
+            raise ValueError(f"Folder names must be valid UTF-8 ({folder!r}).") from None
     if folder.startswith("(") and folder.endswith(")"):
         if folder in ("(.)", "(..)", "(...)") or folder == "()":
             raise ValueError(f"Group names may not be empty ('{folder}').")
