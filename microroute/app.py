@@ -75,8 +75,10 @@ class App:
                 found = self.match(environ)  # 2. the route and its params
                 if found is None and self.fallback is not None:
                     return self.fallback(environ, start_response)  # not ours
-                handler, request.params = self.pick(found, request)  # 3. the handler
-                response = self.call(handler, request)  # 4. what it answers
+                # 3. the handler; or, with none, the framework's own 404, 405 or 501
+                picked = self.pick(found, request)
+                # 4. what the handler answers
+                response = picked if isinstance(picked, Response) else self.call(picked, request)
         except HTTPError as error:
             response = self.error(environ, error)
         except Exception:
@@ -85,12 +87,11 @@ class App:
 
     def match(self, environ: dict[str, Any]) -> tuple[Route, Params] | None:
         """The route for the request's path, and its params; None if none matches."""
-        if not paths.has_escapes(environ):
-            # The common case: a path with nothing to decode that names a route
-            # without parameters is one dict lookup, with no splitting at all.
-            route = self.router.static.get(environ.get("PATH_INFO") or "/")
-            if route is not None:
-                return route, {}
+        # The common case: a path with nothing to decode that names a route
+        # without parameters is one dict lookup, with no splitting at all.
+        route = self.router.static.get(environ.get("PATH_INFO") or "/")
+        if route is not None and not paths.has_escapes(environ):
+            return route, {}
         segments = paths.split(environ)
         if "" in segments:
             # "/about/" and "/api//products" name a page by a path it does not
@@ -101,33 +102,35 @@ class App:
             return None
         return self.router.match(segments)
 
-    def pick(
-        self, found: tuple[Route, Params] | None, request: Request
-    ) -> tuple[Handler, Params]:
-        """The handler for this method, or the 404, 405 or 501 that says why not.
+    def pick(self, found: tuple[Route, Params] | None, request: Request) -> Handler | Response:
+        """The handler for this method (the request gets the route's params),
+        or, where there is none, the framework's own answer: the 404, 405 or
+        501 that says why, decided here and nowhere else.
 
         The route's handlers already include HEAD (GET's handler, body
         dropped) and OPTIONS (204 with `Allow`) where the file defines none.
         A browser that asks for a path no route serves gets the nearest
-        `not_found.py` page, where there is one.
+        `not_found.py` page, where there is one. (Answers, not exceptions:
+        raising costs a stray request more than all the rest of its 404.)
         """
         method = request.method
         if found is not None:
             route, params = found
             handler = route.handlers.get(method)
             if handler is not None:
-                return handler, params
+                request.params = params
+                return handler
         # Why not, in this order: a method HTTP does not know is a 501 on any
         # path (methods are case-sensitive: "get" is as unknown as "FOO"),
         # then no route is a 404, then a route without this method a 405.
+        environ = request.environ
         if method not in KNOWN_METHODS:
-            raise HTTPError(501, f"Method {method} is not implemented.")
+            return error_response(environ, 501, f"Method {method} is not implemented.")
         if found is None:
             page = self.not_found_page(request) if self.not_found_pages else None
-            if page is None:
-                raise HTTPError(404, "Not Found")
-            return page, {}
-        raise HTTPError(405, f"Method {method} is not allowed here.", {"Allow": found[0].allow})
+            return page or error_response(environ, 404, "Not Found")
+        allow = {"Allow": found[0].allow}
+        return error_response(environ, 405, f"Method {method} is not allowed here.", allow)
 
     def not_found_page(self, request: Request) -> Handler | None:
         """The nearest `not_found.py` above the path, for a client that wants HTML."""
