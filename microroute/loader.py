@@ -31,8 +31,7 @@ import sys
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import rules, segments
 from .errors import RouteError
@@ -107,24 +106,25 @@ def load(app_dir: str | os.PathLike[str]) -> list[Route]:
 
 def load_tree(app_dir: str | os.PathLike[str]) -> Tree:
     """Read the route tree under `app_dir`; raise `RouteError` if it breaks a rule."""
-    root = Path(app_dir).resolve()
-    if not root.is_dir():
+    root = os.path.realpath(app_dir)
+    if not os.path.isdir(root):
         raise RouteError(f"Route directory not found: {root}")
-    found, extras = _find(root)
+    tree = _Tree(root, f"_microroute_tree_{next(_tree_numbers)}")
+    found, extras = _find(tree)
     rules.check([routable for routable, _ in found])
-    package = _create_package(root)
+    _package(tree.package, root)
     try:
         layouts = {
-            path.parent: _special(path, root, package, "Layout", (1, 2), "(children, request)")
-            for path in extras[LAYOUT]
+            source.folders: _special(tree, source, "Layout", (1, 2), "(children, request)")
+            for source in extras[LAYOUT]
         }
-        routes = [_load(routable, path, root, package, layouts) for routable, path in found]
-        not_found = [_not_found(path, root, package, layouts) for path in extras[NOT_FOUND]]
+        routes = [_load(tree, routable, source, layouts) for routable, source in found]
+        not_found = [_not_found(tree, source, layouts) for source in extras[NOT_FOUND]]
         proxy = None
-        if (root / PROXY).is_file():
-            proxy = _special(root / PROXY, root, package, "proxy", (0, 1), "(request)")
+        if os.path.isfile(os.path.join(root, PROXY)):
+            proxy = _special(tree, _Source((), PROXY), "proxy", (0, 1), "(request)")
     except BaseException:
-        _forget_package(package)
+        _forget_package(tree.package)
         raise
     _check_not_found(not_found)
     return Tree(
@@ -140,47 +140,86 @@ def match_order(route: Route) -> tuple[tuple[int, str], ...]:
     return tuple((segment.kind, segment.name) for segment in route.segments)
 
 
-def _find(root: Path) -> tuple[list[tuple[RoutableFile, Path]], dict[str, list[Path]]]:
-    found = []
-    extras: dict[str, list[Path]] = {LAYOUT: [], NOT_FOUND: []}
-    for folder, subfolders, filenames in os.walk(root):
-        # Sorted, so the walk and every message built from it are deterministic;
-        # private folders are pruned before anything below them is looked at.
-        subfolders[:] = sorted(name for name in subfolders if not segments.is_private(name))
-        for filename in sorted(FILES.keys() & set(filenames)):
-            path = Path(folder, filename)
-            routable = RoutableFile(_shown(path, root), FILES[filename], _url_segments(path, root))
-            found.append((routable, path))
-        for filename in sorted(extras.keys() & set(filenames)):
-            extras[filename].append(Path(folder, filename))
+class _Source(NamedTuple):
+    """A file of the tree, by the folder names that lead to it: ("api", "[id]"), "route.py"."""
+
+    folders: tuple[str, ...]
+    filename: str
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """Where a tree is on disk, and the private package its modules go in."""
+
+    root: str
+    package: str
+
+    def path(self, source: _Source) -> str:
+        return os.path.join(self.root, *source.folders, source.filename)
+
+    def shown(self, source: _Source) -> str:
+        """A file as the user sees it: `app/api/products/route.py`."""
+        return "/".join((os.path.basename(self.root), *source.folders, source.filename))
+
+    def package_for(self, source: _Source) -> str:
+        """The package of a file's folder, `_microroute_tree_1.api.products`,
+        created (with those above it) if it is not there yet."""
+        name, path = self.package, self.root
+        for folder in source.folders:
+            # A dot would split the name, so it is escaped as in a URL (and
+            # "%" first, so that two folder names never share a module name).
+            name = f"{name}.{folder.replace('%', '%25').replace('.', '%2E')}"
+            path = f"{path}{os.sep}{folder}"
+            if name not in sys.modules:
+                _package(name, path)
+        return name
+
+
+def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]]]:
+    found: list[tuple[RoutableFile, _Source]] = []
+    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: []}
+
+    def visit(folder: str, folders: tuple[str, ...]) -> None:
+        with os.scandir(folder) as scan:
+            # Sorted, so the walk and every message built from it are deterministic.
+            entries = sorted(scan, key=lambda entry: entry.name)
+        for entry in entries:
+            if entry.name in FILES and entry.is_file():
+                source = _Source(folders, entry.name)
+                url = _url_segments(tree, source)
+                found.append((RoutableFile(tree.shown(source), FILES[entry.name], url), source))
+            elif entry.name in extras and entry.is_file():
+                extras[entry.name].append(_Source(folders, entry.name))
+        for entry in entries:
+            # Private folders are pruned before anything below them is looked at.
+            if entry.is_dir(follow_symlinks=False) and not segments.is_private(entry.name):
+                visit(entry.path, (*folders, entry.name))
+
+    visit(tree.root, ())
     return found, extras
 
 
-def _shown(path: Path, root: Path) -> str:
-    """A file as the user sees it: `app/api/products/route.py`."""
-    return f"{root.name}/{path.relative_to(root).as_posix()}"
-
-
-def _url_segments(path: Path, root: Path) -> tuple[Segment, ...]:
+def _url_segments(tree: _Tree, source: _Source) -> tuple[Segment, ...]:
     """What the folders above a file add to the URL (groups add nothing)."""
     parsed = []
-    for name in path.relative_to(root).parts[:-1]:
+    for name in source.folders:
         try:
             segment = segments.parse(name)
         except ValueError as error:
-            raise RouteError(f"{error} ({_shown(path, root)})") from None
+            raise RouteError(f"{error} ({tree.shown(source)})") from None
         if segment is not None:
             parsed.append(segment)
     return tuple(parsed)
 
 
-def _load(
-    routable: RoutableFile, path: Path, root: Path, package: str, layouts: dict[Path, Handler]
-) -> Route:
-    module = _import(path, root, package, routable.file)
+Layouts = dict[tuple[str, ...], Handler]  # a folder (by its names) -> its layout
+
+
+def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts) -> Route:
+    module = _import(tree, source)
     if routable.kind == "page":
         page = _handler(_required(module, "Page", routable.file), "Page", routable.file)
-        handlers = {"GET": replace(page, layouts=_layouts_above(path, root, layouts))}
+        handlers = {"GET": replace(page, layouts=_layouts_above(source, layouts))}
     else:
         handlers = {}
         for method in METHODS:
@@ -212,20 +251,18 @@ def _load(
 
 
 def _special(
-    path: Path, root: Path, package: str, name: str, arities: tuple[int, ...], shape: str
+    tree: _Tree, source: _Source, name: str, arities: tuple[int, ...], shape: str
 ) -> Handler:
     """A `layout.py`, `not_found.py` or `proxy.py`: one function, one signature."""
-    file = _shown(path, root)
-    module = _import(path, root, package, file)
+    file = tree.shown(source)
+    module = _import(tree, source)
     return _handler(_required(module, name, file), name, file, arities, shape)
 
 
-def _not_found(
-    path: Path, root: Path, package: str, layouts: dict[Path, Handler]
-) -> NotFoundPage:
-    handler = _special(path, root, package, "NotFound", (0, 1), "(request)")
-    handler = replace(handler, layouts=_layouts_above(path, root, layouts))
-    return NotFoundPage(_url_segments(path, root), handler)
+def _not_found(tree: _Tree, source: _Source, layouts: Layouts) -> NotFoundPage:
+    handler = _special(tree, source, "NotFound", (0, 1), "(request)")
+    handler = replace(handler, layouts=_layouts_above(source, layouts))
+    return NotFoundPage(_url_segments(tree, source), handler)
 
 
 def _check_not_found(pages: list[NotFoundPage]) -> None:
@@ -238,10 +275,10 @@ def _check_not_found(pages: list[NotFoundPage]) -> None:
             raise RouteError(f"Conflicting not-found pages at {place}: {', '.join(sorted(files))}")
 
 
-def _layouts_above(path: Path, root: Path, layouts: dict[Path, Handler]) -> tuple[Handler, ...]:
+def _layouts_above(source: _Source, layouts: Layouts) -> tuple[Handler, ...]:
     """The layouts of a file's folder and of every folder above it, outermost first."""
-    folders = [root, *(root / parent for parent in reversed(path.relative_to(root).parents))]
-    return tuple(layouts[folder] for folder in dict.fromkeys(folders) if folder in layouts)
+    above = (source.folders[:depth] for depth in range(len(source.folders) + 1))
+    return tuple(layouts[folder] for folder in above if folder in layouts)
 
 
 _TEACHING = {
@@ -291,25 +328,37 @@ def _handler(
     arities: tuple[int, ...] = (0, 1, 2),
     shape: str = "(), (request) or (request, params)",
 ) -> Handler:
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError) as error:
-        raise RouteError(f"Cannot read the signature of {name} in {file}: {error}") from error
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    parameters = list(signature.parameters.values())
-    if len(parameters) not in arities or any(p.kind not in positional for p in parameters):
+    arity = _positional_parameters(function)
+    if arity is None:
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError) as error:
+            raise RouteError(f"Cannot read the signature of {name} in {file}: {error}") from error
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        parameters = signature.parameters.values()
+        if all(parameter.kind in positional for parameter in parameters):
+            arity = len(parameters)
+    if arity not in arities:
         what = "a handler" if shape.startswith("()") else name
         raise RouteError(
-            f"{name}{signature} in {file}: {what} takes {shape}, passed by position."
+            f"{name}{inspect.signature(function)} in {file}: {what} takes {shape}, "
+            "passed by position."
         )
     is_async = inspect.iscoroutinefunction(function)
-    return Handler(function, len(parameters), is_async, name, file)
+    return Handler(function, arity, is_async, name, file)
 
 
-def _create_package(root: Path) -> str:
-    name = f"_microroute_tree_{next(_tree_numbers)}"
-    _package(name, root)
-    return name
+def _positional_parameters(function: Callable[..., Any]) -> int | None:
+    """How many parameters a plain function takes, if they are all positional;
+    None when its code object cannot say (a decorated function, a callable
+    object), so `inspect.signature` must. Much faster than it, on the common case."""
+    code = getattr(function, "__code__", None)
+    if not isinstance(function, types.FunctionType) or hasattr(function, "__wrapped__"):
+        return None
+    assert code is not None
+    if code.co_kwonlyargcount or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        return -1  # not positional only: refused
+    return int(code.co_argcount)
 
 
 def _forget_package(package: str) -> None:
@@ -317,29 +366,20 @@ def _forget_package(package: str) -> None:
         del sys.modules[name]
 
 
-def _package(name: str, folder: Path) -> None:
+def _package(name: str, folder: str) -> None:
     # A bare package: its __path__ lets the import system find helpers beside
     # the route files; no __init__.py of the tree is run.
-    if name not in sys.modules:
-        module = types.ModuleType(name)
-        module.__path__ = [str(folder)]
-        module.__package__ = name
-        sys.modules[name] = module
+    module = types.ModuleType(name)
+    module.__path__ = [folder]
+    module.__package__ = name
+    sys.modules[name] = module
 
 
-def _import(path: Path, root: Path, package: str, file: str) -> types.ModuleType:
-    folder = package
-    location = root
-    for part in path.relative_to(root).parts[:-1]:
-        # A dot would split the module name, so it is escaped as in a URL
-        # (and "%" first, so that two folder names never share a module name).
-        folder = f"{folder}.{part.replace('%', '%25').replace('.', '%2E')}"
-        location = location / part
-        _package(folder, location)
+def _import(tree: _Tree, source: _Source) -> types.ModuleType:
     # "%route" is a name no escaped folder name can have: a folder called
     # `route/` beside `route.py` keeps a package of its own.
-    name = f"{folder}.%{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
+    name = f"{tree.package_for(source)}.%{source.filename.removesuffix('.py')}"
+    spec = importlib.util.spec_from_file_location(name, tree.path(source))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -347,5 +387,6 @@ def _import(path: Path, root: Path, package: str, file: str) -> types.ModuleType
         spec.loader.exec_module(module)
     except Exception as error:
         del sys.modules[name]
+        file = tree.shown(source)
         raise RouteError(f"{file} failed to import: {type(error).__name__}: {error}") from error
     return module

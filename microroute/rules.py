@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .errors import RouteError
 from .segments import Kind, Segment
@@ -26,7 +27,7 @@ class RoutableFile:
     kind: str  # "route" or "page"
     segments: tuple[Segment, ...]  # groups already removed
 
-    @property
+    @cached_property
     def pattern(self) -> str:
         """The URL pattern: `/api/products/[id]`."""
         return "/" + "/".join(str(segment) for segment in self.segments)
@@ -104,9 +105,8 @@ class _Node:
     """One URL position in the tree: what is routed there, and what hangs below."""
 
     files: list[RoutableFile] = field(default_factory=list)  # served exactly here
-    names: dict[Kind, dict[str, list[RoutableFile]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(list))
-    )  # parameter kind -> name -> files that use it here
+    # parameter kind -> name -> files that use it here
+    names: dict[Kind, dict[str, list[RoutableFile]]] = field(default_factory=dict)
     children: dict[tuple[Kind, str], _Node] = field(default_factory=dict)
 
 
@@ -119,7 +119,8 @@ def _check_siblings(files: list[RoutableFile]) -> None:
             # the same position, which is why their names must agree.
             key = (segment.kind, segment.name if segment.kind is Kind.STATIC else "")
             if segment.kind is not Kind.STATIC:
-                node.names[segment.kind][segment.name].append(found)
+                users = node.names.setdefault(segment.kind, {})
+                users.setdefault(segment.name, []).append(found)
             node = node.children.setdefault(key, _Node())
         node.files.append(found)
     _check_node(root, "")

@@ -14,6 +14,7 @@ This module knows one folder name at a time. Rules that need the whole tree
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -48,6 +49,7 @@ def is_private(folder: str) -> bool:
     return folder.startswith("_")
 
 
+@functools.lru_cache(maxsize=4096)  # trees repeat their names: "[id]", "items", "(shop)"
 def parse(folder: str) -> Segment | None:
     """The segment a folder name stands for; None for a `(group)`.
 
