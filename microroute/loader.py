@@ -176,26 +176,31 @@ class _Tree:
 
 
 def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]]]:
-    found: list[tuple[RoutableFile, _Source]] = []
-    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: []}
+    extras_names = (LAYOUT, NOT_FOUND)
 
     def visit(folder: str, folders: tuple[str, ...]) -> None:
-        with os.scandir(folder) as scan:
-            # Sorted, so the walk and every message built from it are deterministic.
-            entries = sorted(scan, key=lambda entry: entry.name)
-        for entry in entries:
-            if entry.name in FILES and entry.is_file():
-                source = _Source(folders, entry.name)
-                url = _url_segments(tree, source)
-                found.append((RoutableFile(tree.shown(source), FILES[entry.name], url), source))
-            elif entry.name in extras and entry.is_file():
-                extras[entry.name].append(_Source(folders, entry.name))
-        for entry in entries:
-            # Private folders are pruned before anything below them is looked at.
-            if entry.is_dir(follow_symlinks=False) and not segments.is_private(entry.name):
-                visit(entry.path, (*folders, entry.name))
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name in FILES or name in extras_names:
+                    if entry.is_file():
+                        sources.append(_Source(folders, name))
+                # Private folders are pruned before anything below them is looked at.
+                elif entry.is_dir(follow_symlinks=False) and not segments.is_private(name):
+                    visit(entry.path, (*folders, name))
 
+    sources: list[_Source] = []
     visit(tree.root, ())
+    sources.sort()  # so that the order, and every message built from it, is deterministic
+    found: list[tuple[RoutableFile, _Source]] = []
+    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: []}
+    for source in sources:
+        if source.filename in FILES:
+            url = _url_segments(tree, source)
+            routable = RoutableFile(tree.shown(source), FILES[source.filename], url)
+            found.append((routable, source))
+        else:
+            extras[source.filename].append(source)
     return found, extras
 
 
