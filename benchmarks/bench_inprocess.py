@@ -3,15 +3,17 @@
     python benchmarks/bench_inprocess.py [--rounds 15] [--number 2000] [--json out.json]
 
 Method. Every framework serves the same five endpoints (`peers.py`), and
-`check()` proves each answers correctly before anything is timed. Each call
-gets a fresh environ (a copy of one built per endpoint by werkzeug's
-`EnvironBuilder`, with a new `wsgi.input`), and the returned iterable is
-consumed and closed, as a server would. The frameworks are interleaved round
-by round, in a rotating order, so that a noisy neighbour slows them all
-alike; garbage collection is off inside a timed batch. For each round the
-ratio to raw WSGI is taken, and the table reports medians: µs per request,
-and the median ratio to raw WSGI. Quote ratios, not absolute times: this is
-a shared machine.
+`check()` proves each answers correctly (status, Content-Type and body)
+before anything is timed; otherwise the script lists what is wrong and exits
+1. Each call gets a fresh environ (a copy of one built per endpoint by
+werkzeug's `EnvironBuilder`, with a new `wsgi.input`), and the returned
+iterable is consumed and closed, as a server would. One untimed warm-up batch
+per framework and endpoint comes first. The frameworks are then interleaved
+round by round, in a rotating order, so that a noisy neighbour slows them all
+alike; garbage collection is off inside a timed batch, and put back as it was
+after it. For each round the ratio to raw WSGI is taken, and the table
+reports medians: µs per request, and the median ratio to raw WSGI. Quote
+ratios, not absolute times: this is a shared machine.
 """
 
 from __future__ import annotations
@@ -48,31 +50,72 @@ def environ_for(endpoint: str) -> tuple[dict[str, Any], bytes]:
     return environ, body
 
 
-def call(app: peers.WSGIApp, template: dict[str, Any], body: bytes) -> tuple[str, bytes]:
-    """One request as a server makes it; returns the status line and the body."""
-    status: list[str] = []
+def call(app: peers.WSGIApp, template: dict[str, Any],
+         body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    """One request as a server makes it; returns the status line, headers and body."""
+    answer: list[tuple[str, list[tuple[str, str]]]] = []
     environ = template.copy()
     environ["wsgi.input"] = io.BytesIO(body)
-    result = app(environ, lambda line, headers, exc_info=None: status.append(line))
+    result = app(environ, lambda line, headers, exc_info=None: answer.append((line, headers)))
     try:
-        return status[0], b"".join(result)
+        content = b"".join(result)
+        return answer[0][0], answer[0][1], content
     finally:
         close = getattr(result, "close", None)
         if close is not None:
             close()
 
 
-def check(apps: dict[str, peers.WSGIApp]) -> None:
-    """Every framework must answer every endpoint correctly, or nothing is timed."""
-    for endpoint, (_, _, _, expected_status, expected_json) in peers.ENDPOINTS.items():
+def media_type(headers: list[tuple[str, str]]) -> str:
+    """The Content-Type without its parameters, lower case; "" when there is none."""
+    for key, value in headers:
+        if key.lower() == "content-type":
+            return value.split(";")[0].strip().lower()
+    return ""
+
+
+def answer_problems(endpoint: str, status: int, content_type: str, content: bytes) -> list[str]:
+    """What is wrong with one answer to `endpoint` (empty: nothing). `bench_http` uses it too.
+
+    `content_type` is the media type alone, as `media_type()` gives it.
+    """
+    _, _, _, expected_status, expected_json = peers.ENDPOINTS[endpoint]
+    expected_type = "text/html" if endpoint == "GET page" else "application/json"
+    problems = []
+    if status != expected_status:
+        problems.append(f"status {status}, expected {expected_status}")
+    if content_type != expected_type:
+        problems.append(f"Content-Type {content_type!r}, expected {expected_type!r}")
+    if expected_type == "text/html":
+        if b"<h1>About</h1>" not in content:
+            problems.append(f"not the About page: {content[:80]!r}")
+        return problems
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return [*problems, f"not JSON: {content[:80]!r}"]
+    if expected_json is not None and data != expected_json:
+        problems.append(f"{data!r}, expected {expected_json!r}")
+    return problems
+
+
+def check(apps: dict[str, peers.WSGIApp]) -> list[str]:
+    """What is wrong with any framework's answers; nothing may be timed unless empty.
+
+    Not `assert`: the check must still refuse under `python -O`.
+    """
+    problems = []
+    for endpoint in peers.ENDPOINTS:
         template, body = environ_for(endpoint)
         for name, app in apps.items():
-            line, content = call(app, template, body)
-            assert int(line.split()[0]) == expected_status, (name, endpoint, line)
-            if expected_json is not None:
-                assert json.loads(content) == expected_json, (name, endpoint, content)
-            elif endpoint == "GET page":
-                assert b"<h1>About</h1>" in content, (name, endpoint, content)
+            try:
+                line, headers, content = call(app, template, body)
+            except Exception as error:  # a broken app is a problem to list, not a crash
+                problems.append(f"{name}, {endpoint}: raised {error!r}")
+                continue
+            found = answer_problems(endpoint, int(line.split()[0]), media_type(headers), content)
+            problems.extend(f"{name}, {endpoint}: {problem}" for problem in found)
+    return problems
 
 
 def time_batch(app: peers.WSGIApp, template: dict[str, Any], body: bytes, number: int) -> float:
@@ -81,6 +124,7 @@ def time_batch(app: peers.WSGIApp, template: dict[str, Any], body: bytes, number
         pass
 
     copy, stream = template.copy, io.BytesIO
+    gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         start = time.perf_counter_ns()
@@ -95,7 +139,8 @@ def time_batch(app: peers.WSGIApp, template: dict[str, Any], body: bytes, number
                 close()
         elapsed = time.perf_counter_ns() - start
     finally:
-        gc.enable()
+        if gc_was_enabled:
+            gc.enable()
     return elapsed / number / 1000
 
 
@@ -105,6 +150,8 @@ def run(apps: dict[str, peers.WSGIApp], rounds: int, number: int) -> dict[str, A
     ratios: dict[tuple[str, str], list[float]] = {}
     for endpoint in peers.ENDPOINTS:
         template, body = environ_for(endpoint)
+        for name in names:  # warm-up, untimed: first-call caches, lazy imports, the allocator
+            time_batch(apps[name], template, body, number)
         for round_number in range(rounds):
             shift = round_number % len(names)
             this_round = {}
@@ -156,7 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     apps = {name: app for name, app in peers.APPS.items() if app is not None}
     for name in peers.APPS.keys() - apps.keys():
         print(f"note: {name} is not installed; skipped (pip install -e '.[bench]')")
-    check(apps)
+    problems = check(apps)
+    if problems:
+        print("Not timed: some answers are wrong.", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
     print(f"Python {sys.version.split()[0]}, {arguments.rounds} rounds × "
           f"{arguments.number} requests per framework and endpoint; "
           "µs per request (median ratio to raw WSGI)\n")

@@ -4,18 +4,22 @@
     POST /api/products      201 {"created": <the JSON body>}
     GET  /api/products/42   one product, from a dynamic segment
     GET  /about             a small HTML page
-    GET  /nope              each framework's own 404
+    GET  /nope              404 {"error": "Not Found"}: raw, microroute, Bottle
+                            and Flask (through their 404 error handlers);
+                            Falcon's default 404 is already a small JSON body
 
 Each app is written the way that framework's documentation writes it, and
 `check()` proves they all answer alike before anything is timed. Raw WSGI is
 the floor: the least a correct app can do. A peer that is not installed is
 None (`pip install -e '.[bench]'` installs them). The apps are module
-attributes, so gunicorn can serve them too: `gunicorn peers:falcon`.
+attributes, built on first use, so gunicorn can serve them too, each worker
+importing only its own framework: `gunicorn peers:falcon`.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -118,6 +122,11 @@ def _bottle() -> WSGIApp:
     def about() -> str:
         return ABOUT
 
+    @app.error(404)
+    def not_found(error: Any) -> str:
+        bottle.response.content_type = "application/json"
+        return json.dumps({"error": "Not Found"})
+
     return app
 
 
@@ -142,25 +151,49 @@ def _flask() -> WSGIApp:
     def about() -> str:
         return ABOUT
 
+    @app.errorhandler(404)
+    def not_found(error: Any) -> Any:
+        return {"error": "Not Found"}, 404
+
     return app
 
 
-def _installed(build: Callable[[], WSGIApp]) -> WSGIApp | None:
+# name -> how to build its app; raw WSGI first: it is the floor.
+BUILDERS: dict[str, Callable[[], WSGIApp]] = {
+    "raw": lambda: raw, "microroute": _microroute, "falcon": _falcon, "bottle": _bottle,
+    "flask": _flask,
+}
+
+
+def build(name: str) -> WSGIApp | None:
+    """A new app for the framework `name`, importing it alone; None if it is not installed."""
     try:
-        return build()
+        return BUILDERS[name]()
     except ImportError:
         return None
 
 
-microroute = _installed(_microroute)
-falcon = _installed(_falcon)
-bottle = _installed(_bottle)
-flask = _installed(_flask)
+# The apps, and APPS (name -> app, None: not installed, in BUILDERS' order), are
+# built on first use (PEP 562 `__getattr__`), then kept. So a process that uses
+# one framework imports that one alone: a gunicorn worker serving `peers:flask`
+# holds Flask but not Falcon and Bottle, and its RSS is Flask's.
+microroute: WSGIApp | None
+falcon: WSGIApp | None
+bottle: WSGIApp | None
+flask: WSGIApp | None
+APPS: dict[str, WSGIApp | None]
 
-# name -> WSGI app (None: not installed), raw WSGI first: it is the floor.
-APPS: dict[str, WSGIApp | None] = {
-    "raw": raw, "microroute": microroute, "falcon": falcon, "bottle": bottle, "flask": flask,
-}
+
+def __getattr__(name: str) -> Any:
+    if name == "APPS":
+        value: Any = {peer: getattr(sys.modules[__name__], peer) for peer in BUILDERS}
+    elif name in BUILDERS:
+        value = build(name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 # name -> (method, path, body, expected status, expected JSON or None)
 ENDPOINTS: dict[str, tuple[str, str, bytes, int, Any]] = {
