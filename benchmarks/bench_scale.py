@@ -57,6 +57,8 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `python benchmarks/bench_scale.py` from a checkout
     sys.path.insert(0, str(HERE.parent))
 
+import bench_inprocess  # noqa: E402 (its folder is on the path: this script's own)
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 STATIC_FILE = """from microroute import Response
@@ -214,25 +216,8 @@ def check(name: str, app: WSGIApp, probe: Probe) -> None:
 
 
 def time_batch(app: WSGIApp, template: dict[str, Any], number: int) -> float:
-    """Microseconds per request over `number` calls, the collector off meanwhile."""
-    copy = template.copy
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        start = time.perf_counter_ns()
-        for _ in range(number):
-            environ = copy()
-            environ["wsgi.input"] = io.BytesIO()
-            result = app(environ, start_response)
-            for _chunk in result:
-                pass
-            if hasattr(result, "close"):
-                result.close()
-        elapsed = time.perf_counter_ns() - start
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return elapsed / number / 1000
+    """Microseconds per request over `number` calls, as `bench_inprocess` times them."""
+    return bench_inprocess.time_batch(app, template, b"", number)
 
 
 def compare(

@@ -18,7 +18,6 @@ import importlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import pytest
 
-from conftest import ROOT, free_port, write_tree
+from conftest import ROOT, free_port, stop_process, write_tree
 
 T = TypeVar("T")
 
@@ -428,13 +427,7 @@ class DevServer:
         return self.log.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 @pytest.fixture

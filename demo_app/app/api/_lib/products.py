@@ -51,8 +51,12 @@ def product_id(params: dict[str, Any]) -> int:
     return int(text)
 
 
-def not_found(identifier: int) -> HTTPError:
-    return HTTPError(404, f"No product {identifier}.")
+def found(result: Any, identifier: int) -> Any:
+    """What the store gave back for this id; nothing (None, or False from a
+    delete) means there is no such product: a 404."""
+    if not result:
+        raise HTTPError(404, f"No product {identifier}.")
+    return result
 
 
 def page_of(request: Request) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from microroute import Response
 
 from ..._lib.products import (
     fields_of,
-    not_found,
+    found,
     product_id,
     require_admin,
     store,
@@ -16,34 +16,25 @@ from ..._lib.products import (
 @store_errors_as_503
 def GET(request, params):
     identifier = product_id(params)
-    product = store().get(identifier)
-    if product is None:
-        raise not_found(identifier)
-    return Response.json(product)
+    return Response.json(found(store().get(identifier), identifier))
 
 
 @store_errors_as_503
 def PUT(request, params):
     identifier = product_id(params)
-    product = store().replace(identifier, **fields_of(request))
-    if product is None:
-        raise not_found(identifier)
-    return Response.json(product)
+    return Response.json(found(store().replace(identifier, **fields_of(request)), identifier))
 
 
 @store_errors_as_503
 def PATCH(request, params):
     identifier = product_id(params)
     product = store().update(identifier, **fields_of(request, partial=True))
-    if product is None:
-        raise not_found(identifier)
-    return Response.json(product)
+    return Response.json(found(product, identifier))
 
 
 @store_errors_as_503
 def DELETE(request, params):
     require_admin(request)
     identifier = product_id(params)
-    if not store().delete(identifier):
-        raise not_found(identifier)
+    found(store().delete(identifier), identifier)
     return Response(status=204)
