@@ -198,8 +198,9 @@ class App:
         unless `debug=True`."""
         details = traceback.format_exc()
         log = environ.get("wsgi.errors") or sys.stderr
-        log.write(f"microroute: error in {environ.get('REQUEST_METHOD')} "
-                  f"{environ.get('PATH_INFO')}\n{details}")
+        # The method and path are the client's: quoted, so they cannot forge log lines.
+        log.write(f"microroute: error in {environ.get('REQUEST_METHOD')!r} "
+                  f"{environ.get('PATH_INFO')!r}\n{details}")
         log.flush()
         return error_response(
             environ, 500, "Internal Server Error", detail=details if self.debug else None
