@@ -182,12 +182,12 @@ def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, li
         with os.scandir(folder) as entries:
             for entry in entries:
                 name = entry.name
-                if name in FILES or name in extras_names:
-                    if entry.is_file():
-                        sources.append(_Source(folders, name))
-                # Private folders are pruned before anything below them is looked at.
-                elif entry.is_dir(follow_symlinks=False) and not segments.is_private(name):
-                    visit(entry.path, (*folders, name))
+                if entry.is_dir(follow_symlinks=False):
+                    # Private folders are pruned before anything below them is looked at.
+                    if not segments.is_private(name):
+                        visit(entry.path, (*folders, name))
+                elif (name in FILES or name in extras_names) and entry.is_file():
+                    sources.append(_Source(folders, name))
 
     sources: list[_Source] = []
     visit(tree.root, ())
