@@ -16,7 +16,7 @@ import pytest
 from werkzeug.test import Client
 
 from conftest import ROOT, write_tree
-from microroute import App
+from microroute import App, HTTPError
 
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
@@ -107,6 +107,13 @@ def test_every_other_block_runs(source: str, monkeypatch: pytest.MonkeyPatch) ->
         assert client.get("/shop/api/hello").get_json() == {"message": "Hi!"}
         redirect = client.get("/shop/about/")
         assert (redirect.status_code, redirect.headers["Location"]) == (308, "/shop/about")
+    elif "def check_price" in source:
+        namespace["check_price"](5)  # fine: no error
+        with pytest.raises(HTTPError) as raised:
+            namespace["check_price"](-1)
+        assert (raised.value.status, raised.value.details) == (
+            422, {"fields": {"price": "must be ≥ 0"}}
+        )
     elif "Response(" in source:
         response = namespace["response"]
         assert response.headers["Cache-Control"] == "no-store"
