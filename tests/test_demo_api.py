@@ -161,6 +161,17 @@ def test_q_treats_like_wildcards_literally(api: Api, q: str, expected: list[str]
     assert names(api.products(f"?q={q}")) == expected
 
 
+def test_q_with_a_nul_is_a_400_not_a_match_for_everything(api: Api) -> None:
+    # SQLite's LIKE ends a pattern at NUL: "%\0%" would have matched every product.
+    assert "q must not contain a NUL" in error_of(api.get("/api/products?q=%00"), 400)
+    assert "q must not contain a NUL" in error_of(api.get("/api/products?q=zz%00"), 400)
+
+
+def test_a_name_with_a_nul_is_refused(api: Api) -> None:
+    response = api("POST", "/api/products", {"name": "Key\u0000board", "price": 1})
+    assert fields_of(response) == {"name": "must not contain a NUL character"}
+
+
 def test_q_combines_with_paging(api: Api) -> None:
     for number in range(5):
         api.create(f"Cable {number}")

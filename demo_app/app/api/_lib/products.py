@@ -61,8 +61,12 @@ def found(result: Any, identifier: int) -> Any:
 
 def page_of(request: Request) -> dict[str, Any]:
     """`?q=`, `?limit=` (1 to 200, default 50) and `?offset=` (0 or more)."""
+    q = request.query.get("q") or None
+    if q is not None and "\0" in q:
+        # SQLite's LIKE would end the pattern there: `?q=%00` would match everything.
+        raise HTTPError(400, "q must not contain a NUL character.")
     return {
-        "q": request.query.get("q") or None,
+        "q": q,
         "limit": _whole_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         "offset": _whole_number(request, "offset", 0, 0, None),
     }
@@ -97,6 +101,8 @@ def fields_of(request: Request, *, partial: bool = False) -> dict[str, Any]:
             problems["name"] = NAME_RULE
         elif not _is_utf8(name):  # JSON's "\ud800": SQLite could not store it
             problems["name"] = "must be valid Unicode text (no lone surrogates)"
+        elif "\0" in name:  # SQLite's text functions would stop there
+            problems["name"] = "must not contain a NUL character"
         else:
             fields["name"] = name.strip()
     if "price" in body or not partial:
