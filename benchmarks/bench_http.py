@@ -44,8 +44,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # `python benchmarks/b
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # from a checkout
 
 import peers
+import processes
 from bench_inprocess import answer_problems
 
 HERE = Path(__file__).resolve().parent
@@ -73,21 +72,6 @@ REQUEST_TIMEOUT = 10.0  # seconds, for every single request this script makes
 
 
 # -- gunicorn ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def children(master: int) -> list[int]:
-    """The gunicorn master's children (its workers), from /proc (Linux)."""
-    try:
-        text = Path(f"/proc/{master}/task/{master}/children").read_text()
-    except OSError:
-        return []
-    return [int(pid) for pid in text.split()]
 
 
 def request(port: int, endpoint: str) -> tuple[int, str, bytes]:
@@ -109,7 +93,7 @@ class Server:
     """`gunicorn peers:<name>` on a free port, stopped by PID on exit."""
 
     def __init__(self, name: str, workers: int, log: Path) -> None:
-        self.name, self.workers, self.port = name, workers, free_port()
+        self.name, self.workers, self.port = name, workers, processes.free_port(HOST)
         command = [sys.executable, "-m", "gunicorn", f"peers:{name}",
                    "--workers", str(workers), "--worker-class", "sync",
                    "--bind", f"{HOST}:{self.port}", "--log-level", "warning",
@@ -139,7 +123,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn peers:{self.name} exited:\n"
                                    f"{self.log.read_text()}")
-            if len(children(self.process.pid)) >= self.workers:
+            if len(processes.worker_pids(self.process.pid)) >= self.workers:
                 try:
                     request(self.port, "GET page")
                     return
@@ -150,17 +134,10 @@ class Server:
                            f"{self.log.read_text()}")
 
     def worker_pids(self) -> list[int]:
-        return children(self.process.pid)
+        return processes.worker_pids(self.process.pid)
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        os.kill(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        processes.stop(self.process)
 
 
 # -- load generators -----------------------------------------------------------------
@@ -268,13 +245,6 @@ def load_python(port: int, endpoint: str, seconds: float, folder: Path) -> Run:
 # -- the measurements ----------------------------------------------------------------
 
 
-def vm_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for PID {pid}")
-
-
 def memory_load(port: int, requests: int, limit: float = 120.0) -> list[str]:
     """`requests` requests to each endpoint, one at a time; what went wrong, if anything."""
     deadline = time.monotonic() + limit  # 5 × 500 requests take a few seconds
@@ -309,7 +279,7 @@ def check_and_measure_memory(names: list[str], requests: int,
             if problems:
                 continue
             (worker,) = server.worker_pids()
-            memory[name] = vm_rss_kib(worker) / 1024
+            memory[name] = processes.rss_kib(worker) / 1024
     return memory, problems
 
 

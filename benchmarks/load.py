@@ -49,7 +49,6 @@ import http.client
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -61,6 +60,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # imported by path, as tests do
+
+import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_ENV_VAR = "MICROROUTE_DEMO_DB"  # demo_app.store.DB_ENV_VAR; not imported, to run standalone
@@ -252,15 +255,6 @@ def _check(kind: str, status: int, expected: int, headers: dict[str, str], conte
 # -- memory ----------------------------------------------------------------------
 
 
-def rss_kib(pid: int) -> int:
-    """The process's resident set size, from /proc (Linux)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])  # "VmRSS:   23456 kB"
-    raise ValueError(f"no VmRSS for {pid}")  # a zombie has none
-
-
 def _sample_rss(pids: list[int], start: float, deadline: float, stop: threading.Event,
                 samples: list[tuple[float, int, int]], gone: set[int]) -> None:
     """(time, pid, KiB) every RSS_INTERVAL from `start` until `deadline`."""
@@ -270,7 +264,7 @@ def _sample_rss(pids: list[int], start: float, deadline: float, stop: threading.
         now = time.monotonic()
         for pid in pids:
             try:
-                samples.append((now, pid, rss_kib(pid)))
+                samples.append((now, pid, processes.rss_kib(pid)))
             except (OSError, ValueError):
                 gone.add(pid)
         if stop.wait(RSS_INTERVAL):
@@ -384,31 +378,19 @@ def _lost_writes(host: str, port: int, created: list[dict[str, Any]],
 # -- standalone: our own gunicorn --------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def worker_pids(master: int) -> list[int]:
-    """The gunicorn master's children, from /proc (Linux)."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text()
-    return [int(pid) for pid in children.split()]
-
-
 def wait_for_workers(master: int, count: int, timeout: float = 20.0) -> list[int]:
     """The master binds its socket before it forks: wait until all workers exist."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pids = worker_pids(master)
+        pids = processes.worker_pids(master)
         if len(pids) >= count:
             return pids
         time.sleep(0.1)
-    raise RuntimeError(f"gunicorn has {len(worker_pids(master))} workers, not {count}")
+    raise RuntimeError(f"gunicorn has {len(processes.worker_pids(master))} workers, not {count}")
 
 
 def _start_gunicorn(workers: int, db: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = processes.free_port()
     command = [sys.executable, "-m", "gunicorn", "demo_app:app", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30"]
     env = {**os.environ, DB_ENV_VAR: str(db), "PYTHONPATH": str(ROOT)}
@@ -424,18 +406,8 @@ def _start_gunicorn(workers: int, db: Path, log: Path) -> tuple[subprocess.Popen
                 return process, port
         except OSError:
             time.sleep(0.1)
-    _stop(process)
+    processes.stop(process)
     raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -455,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             report = run_load(f"http://127.0.0.1:{port}", args.seconds, args.clients, pids,
                               warmup=args.warmup)
         finally:
-            _stop(process)
+            processes.stop(process)
         print(report.table())
         problems = report.problems()
         if "Traceback" in log.read_text():
