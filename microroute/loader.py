@@ -13,27 +13,24 @@ Beside routes and pages, a tree may hold:
     not_found.py   NotFound(request): the HTML 404 for unmatched paths below it
     proxy.py       proxy(request), at the root only: runs before routing
 
-Route files are imported by path as modules of one private package per
-`App` (`_microroute_tree_1.api.products.route`), never under the user's own
-package names: importing `demo_app/app/api/x/route.py` cannot replace the
-`demo_app.app` attribute that gunicorn reads, two apps never share a module,
-and a route file still reaches colocated helpers with relative imports
-(`from .._lib.db import connect`).
+Route files are imported by path, as modules of a private package of the
+tree's own (`_microroute_tree_1.api.products.%route`: see `packages`), never
+under the user's own package names.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import functools
+import importlib.machinery
 import inspect
-import itertools
 import os
 import sys
 import types
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from . import rules, segments
+from . import packages, rules, segments
 from .errors import RouteError
 from .response import Response
 from .rules import RoutableFile
@@ -43,10 +40,12 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 FILES = {"route.py": "route", "page.py": "page"}
 LAYOUT, NOT_FOUND, PROXY = "layout.py", "not_found.py", "proxy.py"
 
-_tree_numbers = itertools.count(1)
+# Handler and Route are built a thousand times over in a large app's start-up,
+# where a frozen dataclass costs four times a plain one: they are read-only
+# by convention. (Slots also make the attributes read on every request cheaper.)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Handler:
     """A function from a route or page file, as the loader found it."""
 
@@ -58,7 +57,7 @@ class Handler:
     layouts: tuple[Handler, ...] = ()  # a page's layouts, outermost first
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Route:
     """One routable file: `app.routes` lists these, in match order."""
 
@@ -109,11 +108,10 @@ def load_tree(app_dir: str | os.PathLike[str]) -> Tree:
     root = os.path.realpath(app_dir)
     if not os.path.isdir(root):
         raise RouteError(f"Route directory not found: {root}")
-    tree = _Tree(root, f"_microroute_tree_{next(_tree_numbers)}")
-    found, extras = _find(tree)
-    rules.check([routable for routable, _ in found])
-    _package(tree.package, root)
+    tree = _Tree(root)
     try:
+        found, extras = _find(tree)
+        rules.check([routable for routable, _ in found])
         layouts = {
             source.folders: _special(tree, source, "Layout", (1, 2), "(children, request)")
             for source in extras[LAYOUT]
@@ -122,9 +120,10 @@ def load_tree(app_dir: str | os.PathLike[str]) -> Tree:
         not_found = [_not_found(tree, source, layouts) for source in extras[NOT_FOUND]]
         proxy = None
         if os.path.isfile(os.path.join(root, PROXY)):
-            proxy = _special(tree, _Source((), PROXY), "proxy", (0, 1), "(request)")
+            source = _Source((), PROXY, os.path.join(root, PROXY))
+            proxy = _special(tree, source, "proxy", (0, 1), "(request)")
     except BaseException:
-        _forget_package(tree.package)
+        packages.forget(tree.package)
         raise
     _check_not_found(not_found)
     return Tree(
@@ -145,34 +144,20 @@ class _Source(NamedTuple):
 
     folders: tuple[str, ...]
     filename: str
+    path: str  # where it is on disk
 
 
-@dataclass(frozen=True)
 class _Tree:
     """Where a tree is on disk, and the private package its modules go in."""
 
-    root: str
-    package: str
-
-    def path(self, source: _Source) -> str:
-        return os.path.join(self.root, *source.folders, source.filename)
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.name = os.path.basename(root)
+        self.package = packages.new_tree(root)
 
     def shown(self, source: _Source) -> str:
         """A file as the user sees it: `app/api/products/route.py`."""
-        return "/".join((os.path.basename(self.root), *source.folders, source.filename))
-
-    def package_for(self, source: _Source) -> str:
-        """The package of a file's folder, `_microroute_tree_1.api.products`,
-        created (with those above it) if it is not there yet."""
-        name, path = self.package, self.root
-        for folder in source.folders:
-            # A dot would split the name, so it is escaped as in a URL (and
-            # "%" first, so that two folder names never share a module name).
-            name = f"{name}.{folder.replace('%', '%25').replace('.', '%2E')}"
-            path = f"{path}{os.sep}{folder}"
-            if name not in sys.modules:
-                _package(name, path)
-        return name
+        return "/".join((self.name, *source.folders, source.filename))
 
 
 def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]]]:
@@ -187,7 +172,7 @@ def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, li
                     if not segments.is_private(name):
                         visit(entry.path, (*folders, name))
                 elif (name in FILES or name in extras_names) and entry.is_file():
-                    sources.append(_Source(folders, name))
+                    sources.append(_Source(folders, name, entry.path))
 
     sources: list[_Source] = []
     visit(tree.root, ())
@@ -221,20 +206,21 @@ Layouts = dict[tuple[str, ...], Handler]  # a folder (by its names) -> its layou
 
 
 def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts) -> Route:
-    module = _import(tree, source)
+    file = routable.file
+    namespace = vars(_import(tree, source))
     if routable.kind == "page":
-        page = _handler(_required(module, "Page", routable.file), "Page", routable.file)
-        handlers = {"GET": replace(page, layouts=_layouts_above(source, layouts))}
+        page = _required(namespace, "Page", file)
+        handlers = {"GET": _handler(page, "Page", file, layouts=_layouts_above(source, layouts))}
     else:
         handlers = {}
         for method in METHODS:
-            function = _function(module, method, routable.file)
+            function = _function(namespace, method, file)
             if function is not None:
-                handlers[method] = _handler(function, method, routable.file)
+                handlers[method] = _handler(function, method, file)
         if not handlers:
             raise RouteError(
-                f"{routable.file} defines no handler: a route file exports functions named "
-                f"after HTTP methods ({', '.join(METHODS)}).{_lowercase_hint(module, METHODS)}"
+                f"{file} defines no handler: a route file exports functions named "
+                f"after HTTP methods ({', '.join(METHODS)}).{_lowercase_hint(namespace, METHODS)}"
             )
     methods = tuple(sorted(handlers))
     # What HTTP gives every resource: HEAD is GET without the body (dropped
@@ -243,30 +229,27 @@ def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts
         handlers["HEAD"] = handlers["GET"]
     allow = ", ".join(sorted({*handlers, "OPTIONS"}))
     if "OPTIONS" not in handlers:
-        handlers["OPTIONS"] = _automatic_options(allow, routable.file)
-    return Route(
-        pattern=routable.pattern,
-        file=routable.file,
-        kind=routable.kind,
-        segments=routable.segments,
-        methods=methods,
-        allow=allow,
-        handlers=handlers,
-    )
+        handlers["OPTIONS"] = _automatic_options(allow)
+    return Route(routable.pattern, file, routable.kind, routable.segments, methods, allow, handlers)
 
 
 def _special(
-    tree: _Tree, source: _Source, name: str, arities: tuple[int, ...], shape: str
+    tree: _Tree,
+    source: _Source,
+    name: str,
+    arities: tuple[int, ...],
+    shape: str,
+    layouts: tuple[Handler, ...] = (),
 ) -> Handler:
     """A `layout.py`, `not_found.py` or `proxy.py`: one function, one signature."""
     file = tree.shown(source)
-    module = _import(tree, source)
-    return _handler(_required(module, name, file), name, file, arities, shape)
+    function = _required(vars(_import(tree, source)), name, file)
+    return _handler(function, name, file, arities, shape, layouts)
 
 
 def _not_found(tree: _Tree, source: _Source, layouts: Layouts) -> NotFoundPage:
-    handler = _special(tree, source, "NotFound", (0, 1), "(request)")
-    handler = replace(handler, layouts=_layouts_above(source, layouts))
+    above = _layouts_above(source, layouts)
+    handler = _special(tree, source, "NotFound", (0, 1), "(request)", above)
     return NotFoundPage(_url_segments(tree, source), handler)
 
 
@@ -293,34 +276,40 @@ _TEACHING = {
     "proxy": "a proxy file exports a function named proxy that returns a Response or None.",
 }
 
+Namespace = dict[str, Any]  # a module's globals: `vars(module)`
 
-def _required(module: types.ModuleType, name: str, file: str) -> Callable[..., Any]:
-    function = _function(module, name, file)
+
+def _required(namespace: Namespace, name: str, file: str) -> Callable[..., Any]:
+    function = _function(namespace, name, file)
     if function is None:
-        hint = _lowercase_hint(module, (name,))
+        hint = _lowercase_hint(namespace, (name,))
         raise RouteError(f"{file} defines no {name}: {_TEACHING[name]}{hint}")
     return function
 
 
-def _automatic_options(allow: str, file: str) -> Handler:
+@functools.cache  # one per Allow value, shared by every route with it: at most 2⁷
+def _automatic_options(allow: str) -> Handler:
     def OPTIONS() -> Response:  # noqa: N802 (named like the handlers users write)
         return Response(b"", 204, {"Allow": allow})
 
-    return Handler(OPTIONS, 0, False, "OPTIONS", file)
+    return Handler(OPTIONS, 0, False, "OPTIONS", "(the automatic OPTIONS)")
 
 
-def _function(module: types.ModuleType, name: str, file: str) -> Callable[..., Any] | None:
-    value = getattr(module, name, None)
+def _function(namespace: Namespace, name: str, file: str) -> Callable[..., Any] | None:
+    # The module's own names, as `from route import GET` sees them. (getattr
+    # would do, but a name that is missing costs it an exception: six of
+    # the seven methods, in most route files.)
+    value = namespace.get(name)
     if value is not None and not callable(value):
         raise RouteError(f"{name} in {file} must be a function, not {type(value).__name__}.")
     return value
 
 
-def _lowercase_hint(module: types.ModuleType, expected: tuple[str, ...]) -> str:
+def _lowercase_hint(namespace: Namespace, expected: tuple[str, ...]) -> str:
     # The likely mistake: `def get()` where `def GET()` was meant.
     wanted = {name.lower(): name for name in expected}
-    for name in sorted(vars(module)):
-        if name.lower() in wanted and name != wanted[name.lower()] and callable(vars(module)[name]):
+    for name in sorted(namespace):
+        if name.lower() in wanted and name != wanted[name.lower()] and callable(namespace[name]):
             right = wanted[name.lower()]
             return f" Found '{name}': names are case-sensitive, so write 'def {right}'."
     return ""
@@ -332,64 +321,66 @@ def _handler(
     file: str,
     arities: tuple[int, ...] = (0, 1, 2),
     shape: str = "(), (request) or (request, params)",
+    layouts: tuple[Handler, ...] = (),
 ) -> Handler:
-    arity = _positional_parameters(function)
-    if arity is None:
-        try:
-            signature = inspect.signature(function)
-        except (TypeError, ValueError) as error:
-            raise RouteError(f"Cannot read the signature of {name} in {file}: {error}") from error
-        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        parameters = signature.parameters.values()
-        if all(parameter.kind in positional for parameter in parameters):
-            arity = len(parameters)
+    code = _plain_code(function)
+    if code is not None:  # the common case, read straight from the code object
+        flags = code.co_flags
+        all_positional = not (code.co_kwonlyargcount or flags & _VARIADIC)
+        arity = code.co_argcount if all_positional else None
+        is_async = bool(flags & inspect.CO_COROUTINE)
+    else:
+        arity = _arity_from_signature(function, name, file)
+        is_async = inspect.iscoroutinefunction(function)
     if arity not in arities:
         what = "a handler" if shape.startswith("()") else name
         raise RouteError(
             f"{name}{inspect.signature(function)} in {file}: {what} takes {shape}, "
             "passed by position."
         )
-    is_async = inspect.iscoroutinefunction(function)
-    return Handler(function, arity, is_async, name, file)
+    return Handler(function, arity, is_async, name, file, layouts)
 
 
-def _positional_parameters(function: Callable[..., Any]) -> int | None:
-    """How many parameters a plain function takes, if they are all positional;
-    None when its code object cannot say (a decorated function, a callable
-    object), so `inspect.signature` must. Much faster than it, on the common case."""
-    code = getattr(function, "__code__", None)
-    if not isinstance(function, types.FunctionType) or hasattr(function, "__wrapped__"):
-        return None
-    assert code is not None
-    if code.co_kwonlyargcount or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
-        return -1  # not positional only: refused
-    return int(code.co_argcount)
+_VARIADIC = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
 
 
-def _forget_package(package: str) -> None:
-    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
-        del sys.modules[name]
+def _plain_code(function: Callable[..., Any]) -> types.CodeType | None:
+    """The code object of a plain `def` function, which says all that
+    `inspect.signature` would, much faster; None for anything else (a
+    decorated function, a callable object), which `inspect` must read."""
+    if type(function) is types.FunctionType and not hasattr(function, "__wrapped__"):
+        return function.__code__
+    return None
 
 
-def _package(name: str, folder: str) -> None:
-    # A bare package: its __path__ lets the import system find helpers beside
-    # the route files; no __init__.py of the tree is run.
-    module = types.ModuleType(name)
-    module.__path__ = [folder]
-    module.__package__ = name
-    sys.modules[name] = module
+def _arity_from_signature(function: Callable[..., Any], name: str, file: str) -> int | None:
+    """How many parameters a callable takes, if they are all positional; None if not."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError) as error:
+        raise RouteError(f"Cannot read the signature of {name} in {file}: {error}") from error
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    parameters = signature.parameters.values()
+    if all(parameter.kind in positional for parameter in parameters):
+        return len(parameters)
+    return None
 
 
 def _import(tree: _Tree, source: _Source) -> types.ModuleType:
-    # "%route" is a name no escaped folder name can have: a folder called
-    # `route/` beside `route.py` keeps a package of its own.
-    name = f"{tree.package_for(source)}.%{source.filename.removesuffix('.py')}"
-    spec = importlib.util.spec_from_file_location(name, tree.path(source))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
+    name = packages.module_name(tree.package, source.folders, source.filename)
+    # The module as importlib.util's spec_from_file_location and
+    # module_from_spec would make it, with the same attributes, less the work
+    # a route file never needs (asking whether it is a package, working out
+    # its bytecode's path twice more): together, a fifth of start-up.
+    loader = importlib.machinery.SourceFileLoader(name, source.path)
+    spec = importlib.machinery.ModuleSpec(name, loader, origin=source.path)
+    spec.has_location = True
+    module = types.ModuleType(name)
+    module.__spec__, module.__loader__ = spec, loader
+    module.__file__, module.__package__ = source.path, spec.parent
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        loader.exec_module(module)
     except Exception as error:
         del sys.modules[name]
         file = tree.shown(source)

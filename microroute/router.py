@@ -22,7 +22,7 @@ from .segments import Kind
 Params = dict[str, str | list[str]]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     route: Route | None = None  # the route served exactly here
     static: dict[str, _Node] = field(default_factory=dict)
@@ -48,16 +48,19 @@ class Router:
         self.static: dict[str, Route] = {}
         self.root = _Node()
         for route in routes:
-            if all(segment.kind is Kind.STATIC for segment in route.segments):
-                path = "/" + "/".join(segment.name for segment in route.segments)
-                self.static[path.encode().decode("latin-1")] = route
             self._insert(route)
+            if all(segment.kind is Kind.STATIC for segment in route.segments):
+                # Its pattern is its path ("/about"), which WSGI spells in Latin-1.
+                self.static[route.pattern.encode().decode("latin-1")] = route
 
     def _insert(self, route: Route) -> None:
         node = self.root
         for segment in route.segments:
             if segment.kind is Kind.STATIC:
-                node = node.static.setdefault(segment.name, _Node())
+                child = node.static.get(segment.name)
+                if child is None:
+                    child = node.static[segment.name] = _Node()
+                node = child
             elif segment.kind is Kind.DYNAMIC:
                 if node.dynamic is None:
                     node.dynamic = _Node()

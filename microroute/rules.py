@@ -9,6 +9,7 @@ documentation and search results explain them, and name the files involved.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,9 +38,10 @@ def check(files: list[RoutableFile]) -> None:
     """Raise `RouteError` if the tree breaks any rule; return quietly if not."""
     for found in files:
         _check_one_path(found)
-    _check_same_url(files)
-    _check_ambiguous(files)
-    _check_siblings(files)
+    positions = _positions(files)
+    _check_same_url(positions)
+    _check_ambiguous(positions)
+    _check_siblings(positions)
 
 
 def _check_one_path(found: RoutableFile) -> None:
@@ -68,14 +70,72 @@ def _check_one_path(found: RoutableFile) -> None:
         seen.append(segment.name)
 
 
+@functools.lru_cache(maxsize=4096)  # parameter names repeat: "id", "slug"
 def _word_characters(name: str) -> str:
     return re.sub(r"\W", "", name)
 
 
-def _check_same_url(files: list[RoutableFile]) -> None:
-    by_pattern: dict[str, list[RoutableFile]] = defaultdict(list)
+@dataclass(slots=True)
+class _Position:
+    """One place in the URL space, reached by one or more files: "/blog/[*]".
+
+    Parameters of one kind share a position (`[id]` and `[slug]` are the same
+    place, which is why their names must agree), so two files at the same
+    position take the same requests."""
+
+    first: RoutableFile  # the first file through here, which spells the place
+    depth: int  # how many of its segments lead here
+    files: list[RoutableFile] = field(default_factory=list)  # routed exactly here
+    # parameter kind -> name -> the files that use it for the next segment
+    names: dict[Kind, dict[str, list[RoutableFile]]] = field(default_factory=dict)
+    children: dict[tuple[Kind, str], _Position] = field(default_factory=dict)
+
+    @property
+    def place(self) -> str:
+        """The position as a URL pattern, for messages: "/blog/[slug]" ("" at the root)."""
+        return "".join(f"/{segment}" for segment in self.first.segments[: self.depth])
+
+    @property
+    def order(self) -> tuple[tuple[Kind, str], ...]:
+        """Where it comes in match order, so that the first problem found is
+        the same however the files were listed."""
+        return tuple(
+            (segment.kind, segment.name if segment.kind is Kind.STATIC else "")
+            for segment in self.first.segments[: self.depth]
+        )
+
+
+def _positions(files: list[RoutableFile]) -> list[_Position]:
+    """Every position of the tree, the root first: one pass over the files."""
+    if not files:
+        return []
+    root = _Position(files[0], 0)
+    positions = [root]
     for found in files:
-        by_pattern[found.pattern].append(found)
+        position = root
+        for depth, segment in enumerate(found.segments, 1):
+            kind = segment.kind
+            key: tuple[Kind, str]
+            if kind is Kind.STATIC:
+                key = (kind, segment.name)
+            else:
+                key = (kind, "")
+                position.names.setdefault(kind, {}).setdefault(segment.name, []).append(found)
+            child = position.children.get(key)
+            if child is None:
+                child = position.children[key] = _Position(found, depth)
+                positions.append(child)
+            position = child
+        position.files.append(found)
+    return positions
+
+
+def _check_same_url(positions: list[_Position]) -> None:
+    by_pattern: dict[str, list[RoutableFile]] = defaultdict(list)
+    for position in positions:
+        if len(position.files) > 1:  # only files at one position can share a URL
+            for found in position.files:
+                by_pattern[found.pattern].append(found)
     for pattern, group in sorted(by_pattern.items()):
         if len(group) < 2:
             continue
@@ -84,15 +144,17 @@ def _check_same_url(files: list[RoutableFile]) -> None:
         raise RouteError(f"Conflicting {what} at {pattern}: {_names(group)}")
 
 
-def _check_ambiguous(files: list[RoutableFile]) -> None:
+def _check_ambiguous(positions: list[_Position]) -> None:
     # Routes that differ only in their parameters' names: `blog/[id]` and
     # `blog/[slug]` would both take every request the other takes.
-    by_shape: dict[str, list[RoutableFile]] = defaultdict(list)
-    for found in files:
-        by_shape[_shape(found.segments)].append(found)
-    for shape, group in sorted(by_shape.items()):
-        if len(group) > 1:
-            raise RouteError(f'Ambiguous route pattern "{shape}" matches {_names(group)}')
+    crowded = {
+        _shape(position.first.segments): position.files
+        for position in positions
+        if len(position.files) > 1
+    }
+    if crowded:
+        shape = min(crowded)
+        raise RouteError(f'Ambiguous route pattern "{shape}" matches {_names(crowded[shape])}')
 
 
 def _shape(segments: Iterable[Segment]) -> str:
@@ -100,64 +162,46 @@ def _shape(segments: Iterable[Segment]) -> str:
     return "/" + "/".join(hidden.get(s.kind, s.name) for s in segments)
 
 
-@dataclass
-class _Node:
-    """One URL position in the tree: what is routed there, and what hangs below."""
-
-    files: list[RoutableFile] = field(default_factory=list)  # served exactly here
-    # parameter kind -> name -> files that use it here
-    names: dict[Kind, dict[str, list[RoutableFile]]] = field(default_factory=dict)
-    children: dict[tuple[Kind, str], _Node] = field(default_factory=dict)
-
-
-def _check_siblings(files: list[RoutableFile]) -> None:
-    root = _Node()
-    for found in files:
-        node = root
-        for segment in found.segments:
-            # All parameters of one kind share a child: `[id]` and `[slug]` are
-            # the same position, which is why their names must agree.
-            key = (segment.kind, segment.name if segment.kind is Kind.STATIC else "")
-            if segment.kind is not Kind.STATIC:
-                users = node.names.setdefault(segment.kind, {})
-                users.setdefault(segment.name, []).append(found)
-            node = node.children.setdefault(key, _Node())
-        node.files.append(found)
-    _check_node(root, "")
+def _check_siblings(positions: list[_Position]) -> None:
+    problems = [
+        (position.order, problem)
+        for position in positions
+        if position.names and (problem := _sibling_problem(position))
+    ]
+    if problems:
+        raise RouteError(min(problems)[1])
 
 
-def _check_node(node: _Node, prefix: str) -> None:
-    for kind in sorted(node.names):
-        names = node.names[kind]
+def _sibling_problem(position: _Position) -> str | None:
+    """What is wrong with the parameters that follow this position, if anything."""
+    for kind in sorted(position.names):
+        names = position.names[kind]
         if len(names) > 1:
             first, second = sorted(names)[:2]
             involved = names[first][:1] + names[second][:1]
-            raise RouteError(
+            return (
                 "You cannot use different slug names for the same dynamic path "
                 f"('{first}' !== '{second}'). ({_names(involved)})"
             )
-    required = node.names.get(Kind.CATCH_ALL)
-    optional = node.names.get(Kind.OPTIONAL_CATCH_ALL)
+    required = position.names.get(Kind.CATCH_ALL)
+    optional = position.names.get(Kind.OPTIONAL_CATCH_ALL)
     if required and optional:
         [required_name] = required  # one name each: checked just above
         [optional_name] = optional
-        raise RouteError(
+        return (
             "You cannot use both a required and optional catch-all route at the same level "
             f'("[...{required_name}]" and "[[...{optional_name}]]"). '
             f"({_names(required[required_name][:1] + optional[optional_name][:1])})"
         )
-    if optional and node.files:
+    if optional and position.files:
         [name] = optional
-        here = prefix or "/"
-        raise RouteError(
+        place = position.place
+        return (
             "You cannot define a route with the same specificity as an optional catch-all "
-            f'route ("{here}" and "{prefix}/[[...{name}]]"). '
-            f"({_names(node.files[:1] + optional[name][:1])})"
+            f'route ("{place or "/"}" and "{place}/[[...{name}]]"). '
+            f"({_names(position.files[:1] + optional[name][:1])})"
         )
-    for (kind, name), child in sorted(node.children.items()):
-        if kind is not Kind.STATIC:
-            [name] = node.names[kind]
-        _check_node(child, f"{prefix}/{Segment(kind, name)}")
+    return None
 
 
 def _names(files: Iterable[RoutableFile]) -> str:

@@ -35,13 +35,10 @@ class Segment:
 
     def __str__(self) -> str:
         """The segment as Next.js writes it in a route: `about`, `[id]`, `[...slug]`."""
-        if self.kind is Kind.DYNAMIC:
-            return f"[{self.name}]"
-        if self.kind is Kind.CATCH_ALL:
-            return f"[...{self.name}]"
-        if self.kind is Kind.OPTIONAL_CATCH_ALL:
-            return f"[[...{self.name}]]"
-        return self.name
+        return _WRITTEN[self.kind].format(self.name)
+
+
+_WRITTEN = ("{}", "[{}]", "[...{}]", "[[...{}]]")  # by Kind
 
 
 def is_private(folder: str) -> bool:
