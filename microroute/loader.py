@@ -213,7 +213,7 @@ def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts
         handlers = {"GET": _handler(page, "Page", file, layouts=_layouts_above(source, layouts))}
     else:
         handlers = {}
-        for method in METHODS:
+        for method in [method for method in METHODS if method in namespace]:
             function = _function(namespace, method, file)
             if function is not None:
                 handlers[method] = _handler(function, method, file)
@@ -256,7 +256,7 @@ def _not_found(tree: _Tree, source: _Source, layouts: Layouts) -> NotFoundPage:
 def _check_not_found(pages: list[NotFoundPage]) -> None:
     by_place: dict[str, list[str]] = {}
     for page in pages:
-        place = "/" + "/".join(str(segment) for segment in page.segments)
+        place = segments.to_pattern(page.segments)
         by_place.setdefault(place, []).append(page.handler.file)
     for place, files in sorted(by_place.items()):
         if len(files) > 1:

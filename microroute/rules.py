@@ -14,43 +14,41 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from .errors import RouteError
-from .segments import Kind, Segment
+from .segments import Kind, Segment, to_pattern
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RoutableFile:
     """One `route.py` or `page.py`, placed in the URL space."""
 
     file: str  # as the user sees it: "app/api/products/[id]/route.py"
     kind: str  # "route" or "page"
     segments: tuple[Segment, ...]  # groups already removed
+    pattern: str = field(init=False)  # the URL pattern: "/api/products/[id]"
 
-    @cached_property
-    def pattern(self) -> str:
-        """The URL pattern: `/api/products/[id]`."""
-        return "/" + "/".join(str(segment) for segment in self.segments)
+    def __post_init__(self) -> None:
+        self.pattern = to_pattern(self.segments)
 
 
 def check(files: list[RoutableFile]) -> None:
     """Raise `RouteError` if the tree breaks any rule; return quietly if not."""
     for found in files:
         _check_one_path(found)
-    positions = _positions(files)
-    _check_same_url(positions)
-    _check_ambiguous(positions)
-    _check_siblings(positions)
+    _check_same_url(files)
+    by_shape, places = _index(files)
+    _check_ambiguous(by_shape)
+    _check_siblings(places, by_shape)
 
 
 def _check_one_path(found: RoutableFile) -> None:
     segments = found.segments
     for segment in segments[:-1]:
         if segment.kind >= Kind.CATCH_ALL:
-            route = "/" + "/".join(str(s) for s in segments)
             raise RouteError(
-                f'Catch-all must be the last part of the URL in route "{route}". ({found.file})'
+                "Catch-all must be the last part of the URL in route "
+                f'"{found.pattern}". ({found.file})'
             )
     seen: list[str] = []
     for segment in segments:
@@ -75,25 +73,28 @@ def _word_characters(name: str) -> str:
     return re.sub(r"\W", "", name)
 
 
-@dataclass(slots=True)
-class _Position:
-    """One place in the URL space, reached by one or more files: "/blog/[*]".
+# What a parameter looks like in a route's shape: the URL with its parameters'
+# names hidden, "/blog/[*]". Two routes of one shape take the same requests.
+_HIDDEN = ("", "[*]", "[...*]", "[[...*]]")  # by Kind; a static segment shows its name
 
-    Parameters of one kind share a position (`[id]` and `[slug]` are the same
-    place, which is why their names must agree), so two files at the same
-    position take the same requests."""
+
+@dataclass(slots=True)
+class _Place:
+    """A place in the URL space that parameters follow: "/blog" for `blog/[slug]`.
+
+    Parameters of one kind at one place are one and the same segment
+    (`blog/[id]` and `blog/[slug]` take the same requests), which is why
+    their names must agree."""
 
     first: RoutableFile  # the first file through here, which spells the place
     depth: int  # how many of its segments lead here
-    files: list[RoutableFile] = field(default_factory=list)  # routed exactly here
-    # parameter kind -> name -> the files that use it for the next segment
+    # parameter kind -> name -> the files that use it here
     names: dict[Kind, dict[str, list[RoutableFile]]] = field(default_factory=dict)
-    children: dict[tuple[Kind, str], _Position] = field(default_factory=dict)
 
     @property
-    def place(self) -> str:
-        """The position as a URL pattern, for messages: "/blog/[slug]" ("" at the root)."""
-        return "".join(f"/{segment}" for segment in self.first.segments[: self.depth])
+    def pattern(self) -> str:
+        """The place as a URL pattern, for messages: "/blog"."""
+        return to_pattern(self.first.segments[: self.depth])
 
     @property
     def order(self) -> tuple[tuple[Kind, str], ...]:
@@ -105,37 +106,34 @@ class _Position:
         )
 
 
-def _positions(files: list[RoutableFile]) -> list[_Position]:
-    """Every position of the tree, the root first: one pass over the files."""
-    if not files:
-        return []
-    root = _Position(files[0], 0)
-    positions = [root]
+def _index(files: list[RoutableFile]) -> tuple[dict[str, list[RoutableFile]], dict[str, _Place]]:
+    """The files by their shape, and the places parameters follow, by theirs:
+    both in one pass over every file's segments."""
+    by_shape: dict[str, list[RoutableFile]] = {}
+    places: dict[str, _Place] = {}
     for found in files:
-        position = root
-        for depth, segment in enumerate(found.segments, 1):
+        shape = ""
+        for depth, segment in enumerate(found.segments):
             kind = segment.kind
-            key: tuple[Kind, str]
-            if kind is Kind.STATIC:
-                key = (kind, segment.name)
-            else:
-                key = (kind, "")
-                position.names.setdefault(kind, {}).setdefault(segment.name, []).append(found)
-            child = position.children.get(key)
-            if child is None:
-                child = position.children[key] = _Position(found, depth)
-                positions.append(child)
-            position = child
-        position.files.append(found)
-    return positions
+            if kind is not Kind.STATIC:
+                place = places.get(shape)
+                if place is None:
+                    place = places[shape] = _Place(found, depth)
+                names = place.names.get(kind)
+                if names is None:
+                    names = place.names[kind] = {}
+                names.setdefault(segment.name, []).append(found)
+            shape = f"{shape}/{_HIDDEN[kind] or segment.name}"
+        by_shape.setdefault(shape or "/", []).append(found)
+    return by_shape, places
 
 
-def _check_same_url(positions: list[_Position]) -> None:
+def _check_same_url(files: list[RoutableFile]) -> None:
+    if len({found.pattern for found in files}) == len(files):
+        return  # the common case, told cheaply: no two files share a URL
     by_pattern: dict[str, list[RoutableFile]] = defaultdict(list)
-    for position in positions:
-        if len(position.files) > 1:  # only files at one position can share a URL
-            for found in position.files:
-                by_pattern[found.pattern].append(found)
+    for found in files:
+        by_pattern[found.pattern].append(found)
     for pattern, group in sorted(by_pattern.items()):
         if len(group) < 2:
             continue
@@ -144,38 +142,30 @@ def _check_same_url(positions: list[_Position]) -> None:
         raise RouteError(f"Conflicting {what} at {pattern}: {_names(group)}")
 
 
-def _check_ambiguous(positions: list[_Position]) -> None:
+def _check_ambiguous(by_shape: dict[str, list[RoutableFile]]) -> None:
     # Routes that differ only in their parameters' names: `blog/[id]` and
     # `blog/[slug]` would both take every request the other takes.
-    crowded = {
-        _shape(position.first.segments): position.files
-        for position in positions
-        if len(position.files) > 1
-    }
+    crowded = [shape for shape, group in by_shape.items() if len(group) > 1]
     if crowded:
         shape = min(crowded)
-        raise RouteError(f'Ambiguous route pattern "{shape}" matches {_names(crowded[shape])}')
+        raise RouteError(f'Ambiguous route pattern "{shape}" matches {_names(by_shape[shape])}')
 
 
-def _shape(segments: Iterable[Segment]) -> str:
-    hidden = {Kind.DYNAMIC: "[*]", Kind.CATCH_ALL: "[...*]", Kind.OPTIONAL_CATCH_ALL: "[[...*]]"}
-    return "/" + "/".join(hidden.get(s.kind, s.name) for s in segments)
-
-
-def _check_siblings(positions: list[_Position]) -> None:
+def _check_siblings(places: dict[str, _Place], by_shape: dict[str, list[RoutableFile]]) -> None:
     problems = [
-        (position.order, problem)
-        for position in positions
-        if position.names and (problem := _sibling_problem(position))
+        (place.order, problem)
+        for shape, place in places.items()
+        if (problem := _sibling_problem(place, by_shape.get(shape or "/", [])))
     ]
     if problems:
         raise RouteError(min(problems)[1])
 
 
-def _sibling_problem(position: _Position) -> str | None:
-    """What is wrong with the parameters that follow this position, if anything."""
-    for kind in sorted(position.names):
-        names = position.names[kind]
+def _sibling_problem(place: _Place, routed: list[RoutableFile]) -> str | None:
+    """What is wrong with the parameters that follow this place, if anything
+    (`routed`: the files served at the place itself)."""
+    for kind in sorted(place.names):
+        names = place.names[kind]
         if len(names) > 1:
             first, second = sorted(names)[:2]
             involved = names[first][:1] + names[second][:1]
@@ -183,8 +173,8 @@ def _sibling_problem(position: _Position) -> str | None:
                 "You cannot use different slug names for the same dynamic path "
                 f"('{first}' !== '{second}'). ({_names(involved)})"
             )
-    required = position.names.get(Kind.CATCH_ALL)
-    optional = position.names.get(Kind.OPTIONAL_CATCH_ALL)
+    required = place.names.get(Kind.CATCH_ALL)
+    optional = place.names.get(Kind.OPTIONAL_CATCH_ALL)
     if required and optional:
         [required_name] = required  # one name each: checked just above
         [optional_name] = optional
@@ -193,13 +183,13 @@ def _sibling_problem(position: _Position) -> str | None:
             f'("[...{required_name}]" and "[[...{optional_name}]]"). '
             f"({_names(required[required_name][:1] + optional[optional_name][:1])})"
         )
-    if optional and position.files:
+    if optional and routed:
         [name] = optional
-        place = position.place
+        pattern = place.pattern
         return (
             "You cannot define a route with the same specificity as an optional catch-all "
-            f'route ("{place or "/"}" and "{place}/[[...{name}]]"). '
-            f"({_names(position.files[:1] + optional[name][:1])})"
+            f'route ("{pattern}" and "{pattern.rstrip("/")}/[[...{name}]]"). '
+            f"({_names(routed[:1] + optional[name][:1])})"
         )
     return None
 

@@ -15,7 +15,8 @@ This module knows one folder name at a time. Rules that need the whole tree
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 
@@ -32,13 +33,23 @@ class Kind(IntEnum):
 class Segment:
     kind: Kind
     name: str  # the text a static segment matches, or a parameter's name
+    # As Next.js writes it in a route: `about`, `[id]`, `[...slug]`. Written
+    # once, here: every route's pattern is made of these.
+    text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", _WRITTEN[self.kind].format(self.name))  # frozen
 
     def __str__(self) -> str:
-        """The segment as Next.js writes it in a route: `about`, `[id]`, `[...slug]`."""
-        return _WRITTEN[self.kind].format(self.name)
+        return self.text
 
 
 _WRITTEN = ("{}", "[{}]", "[...{}]", "[[...{}]]")  # by Kind
+
+
+def to_pattern(segments: Iterable[Segment]) -> str:
+    """The URL pattern segments make, as Next.js writes it: `/api/products/[id]`."""
+    return "/" + "/".join([segment.text for segment in segments])
 
 
 def is_private(folder: str) -> bool:

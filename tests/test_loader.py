@@ -440,6 +440,41 @@ def test_a_helper_is_one_module_shared_by_the_routes_of_one_app(tree: Tree) -> N
     assert Path(helper.__file__ or "").parts[-3:] == ("api", "_lib", "db.py")
 
 
+def test_no_init_file_in_the_tree_is_run_and_helper_folders_are_bare_packages(
+    tree: Tree, tmp_path: Path
+) -> None:
+    ran = tmp_path / "ran.log"
+    run = f"open({str(ran)!r}, 'a').write(__name__ + '\\n')\n"
+    root = tree({
+        "__init__.py": run,
+        "api/__init__.py": run,
+        "api/_lib/__init__.py": run + "CONNECT = 'from the init file'\n",
+        "api/_lib/db.py": "CONNECT = 'from db.py'\n",
+        "api/x/__init__.py": run,
+        "api/x/route.py": json_route("CONNECT", "from .._lib.db import CONNECT"),
+    })
+    app = App(root)
+    assert get_json(app, "/api/x") == "from db.py"
+    assert not ran.exists()
+    package = sys.modules[module_of(app.routes[0]).__name__.removesuffix(".x.%route") + "._lib"]
+    assert package.__path__ == [str(root.resolve() / "api" / "_lib")]
+    assert not hasattr(package, "CONNECT")
+
+
+def test_packages_are_made_only_when_an_import_asks_for_them(tree: Tree) -> None:
+    before = tree_modules()
+    app = App(tree({
+        "a/b/route.py": json_route("1"),
+        "c/d/route.py": json_route("HELPER", "from .._lib.h import HELPER"),
+        "c/_lib/h.py": "HELPER = 2\n",
+    }))
+    package = module_of(app.routes[0]).__name__.split(".")[0]
+    made = {name.removeprefix(package) for name in tree_modules() - before}
+    # Both route modules; the packages their relative import walked through,
+    # and the helper; nothing for a/ and a/b/, which no import asked for.
+    assert made == {"", ".c", ".c._lib", ".c._lib.h", ".a.b.%route", ".c.d.%route"}
+
+
 def test_two_apps_over_two_trees_never_share_a_module(tmp_path: Path) -> None:
     def app_named(name: str) -> App:
         return App(write_tree(tmp_path / name, {
