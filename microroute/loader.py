@@ -34,7 +34,7 @@ from . import packages, rules, segments
 from .errors import RouteError
 from .response import Response
 from .rules import RoutableFile
-from .segments import Kind, Segment
+from .segments import CATCH_ALL, STATIC, Segment
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 FILES = {"route.py": "route", "page.py": "page"}
@@ -82,9 +82,9 @@ class NotFoundPage:
         if len(path) < len(self.segments):
             return False
         for segment, part in zip(self.segments, path, strict=False):
-            if segment.kind >= Kind.CATCH_ALL:
+            if segment.kind >= CATCH_ALL:
                 return True
-            if segment.kind is Kind.STATIC and segment.name != part:
+            if segment.kind is STATIC and segment.name != part:
                 return False
         return True
 
@@ -136,7 +136,7 @@ def load_tree(app_dir: str | os.PathLike[str]) -> Tree:
 def match_order(route: Route) -> tuple[tuple[int, str], ...]:
     """Static before `[dynamic]` before `[...catch-all]` before `[[...optional]]`,
     segment by segment from the left: the order in which routes are tried."""
-    return tuple((segment.kind, segment.name) for segment in route.segments)
+    return tuple([(segment.kind, segment.name) for segment in route.segments])
 
 
 class _Source(NamedTuple):
@@ -176,7 +176,10 @@ def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, li
 
     sources: list[_Source] = []
     visit(tree.root, ())
-    sources.sort()  # so that the order, and every message built from it, is deterministic
+    # So that the order, and every message built from it, is the same on
+    # every filesystem. (By path: one string compare, where the folder
+    # tuples would be compared name by name.)
+    sources.sort(key=lambda source: source.path)
     found: list[tuple[RoutableFile, _Source]] = []
     extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: []}
     for source in sources:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .loader import Route
-from .segments import Kind
+from .segments import CATCH_ALL, DYNAMIC, STATIC
 
 Params = dict[str, str | list[str]]
 
@@ -49,24 +49,24 @@ class Router:
         self.root = _Node()
         for route in routes:
             self._insert(route)
-            if all(segment.kind is Kind.STATIC for segment in route.segments):
+            if all(segment.kind is STATIC for segment in route.segments):
                 # Its pattern is its path ("/about"), which WSGI spells in Latin-1.
                 self.static[route.pattern.encode().decode("latin-1")] = route
 
     def _insert(self, route: Route) -> None:
         node = self.root
         for segment in route.segments:
-            if segment.kind is Kind.STATIC:
+            if segment.kind is STATIC:
                 child = node.static.get(segment.name)
                 if child is None:
                     child = node.static[segment.name] = _Node()
                 node = child
-            elif segment.kind is Kind.DYNAMIC:
+            elif segment.kind is DYNAMIC:
                 if node.dynamic is None:
                     node.dynamic = _Node()
                 node.dynamic_name = segment.name
                 node = node.dynamic
-            elif segment.kind is Kind.CATCH_ALL:
+            elif segment.kind is CATCH_ALL:
                 node.catch_all, node.catch_all_name = route, segment.name
                 return
             else:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import RouteError
-from .segments import Kind, Segment, to_pattern
+from .segments import CATCH_ALL, OPTIONAL_CATCH_ALL, STATIC, Kind, Segment, to_pattern
 
 
 @dataclass(slots=True)
@@ -45,14 +45,14 @@ def check(files: list[RoutableFile]) -> None:
 def _check_one_path(found: RoutableFile) -> None:
     segments = found.segments
     for segment in segments[:-1]:
-        if segment.kind >= Kind.CATCH_ALL:
+        if segment.kind >= CATCH_ALL:
             raise RouteError(
                 "Catch-all must be the last part of the URL in route "
                 f'"{found.pattern}". ({found.file})'
             )
     seen: list[str] = []
     for segment in segments:
-        if segment.kind is Kind.STATIC:
+        if segment.kind is STATIC:
             continue
         for earlier in seen:
             if earlier == segment.name:
@@ -101,7 +101,7 @@ class _Place:
         """Where it comes in match order, so that the first problem found is
         the same however the files were listed."""
         return tuple(
-            (segment.kind, segment.name if segment.kind is Kind.STATIC else "")
+            (segment.kind, segment.name if segment.kind is STATIC else "")
             for segment in self.first.segments[: self.depth]
         )
 
@@ -115,7 +115,7 @@ def _index(files: list[RoutableFile]) -> tuple[dict[str, list[RoutableFile]], di
         shape = ""
         for depth, segment in enumerate(found.segments):
             kind = segment.kind
-            if kind is not Kind.STATIC:
+            if kind is not STATIC:
                 place = places.get(shape)
                 if place is None:
                     place = places[shape] = _Place(found, depth)
@@ -173,8 +173,8 @@ def _sibling_problem(place: _Place, routed: list[RoutableFile]) -> str | None:
                 "You cannot use different slug names for the same dynamic path "
                 f"('{first}' !== '{second}'). ({_names(involved)})"
             )
-    required = place.names.get(Kind.CATCH_ALL)
-    optional = place.names.get(Kind.OPTIONAL_CATCH_ALL)
+    required = place.names.get(CATCH_ALL)
+    optional = place.names.get(OPTIONAL_CATCH_ALL)
     if required and optional:
         [required_name] = required  # one name each: checked just above
         [optional_name] = optional
