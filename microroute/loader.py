@@ -226,11 +226,11 @@ def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts
                 f"after HTTP methods ({', '.join(METHODS)}).{_lowercase_hint(namespace, METHODS)}"
             )
     methods = tuple(sorted(handlers))
+    allow = _allow(methods)
     # What HTTP gives every resource: HEAD is GET without the body (dropped
     # when the response is sent), and OPTIONS lists the methods.
     if "GET" in handlers and "HEAD" not in handlers:
         handlers["HEAD"] = handlers["GET"]
-    allow = ", ".join(sorted({*handlers, "OPTIONS"}))
     if "OPTIONS" not in handlers:
         handlers["OPTIONS"] = _automatic_options(allow)
     return Route(routable.pattern, file, routable.kind, routable.segments, methods, allow, handlers)
@@ -290,7 +290,15 @@ def _required(namespace: Namespace, name: str, file: str) -> Callable[..., Any]:
     return function
 
 
-@functools.cache  # one per Allow value, shared by every route with it: at most 2⁷
+@functools.cache  # one per set of methods: at most 2⁷
+def _allow(methods: tuple[str, ...]) -> str:
+    """The Allow header of a file that defines `methods`: with HEAD where it
+    has GET, and always OPTIONS."""
+    head = ("HEAD",) if "GET" in methods else ()
+    return ", ".join(sorted({*methods, *head, "OPTIONS"}))
+
+
+@functools.cache  # one per Allow value, shared by every route with it
 def _automatic_options(allow: str) -> Handler:
     def OPTIONS() -> Response:  # noqa: N802 (named like the handlers users write)
         return Response(b"", 204, {"Allow": allow})

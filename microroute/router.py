@@ -48,13 +48,13 @@ class Router:
         self.static: dict[str, Route] = {}
         self.root = _Node()
         for route in routes:
-            self._insert(route)
-            if all(segment.kind is STATIC for segment in route.segments):
+            if self._insert(route):
                 # Its pattern is its path ("/about"), which WSGI spells in Latin-1.
                 self.static[route.pattern.encode().decode("latin-1")] = route
 
-    def _insert(self, route: Route) -> None:
-        node = self.root
+    def _insert(self, route: Route) -> bool:
+        """Hang the route in the tree; True if it has no parameters."""
+        node, static = self.root, True
         for segment in route.segments:
             if segment.kind is STATIC:
                 child = node.static.get(segment.name)
@@ -65,14 +65,15 @@ class Router:
                 if node.dynamic is None:
                     node.dynamic = _Node()
                 node.dynamic_name = segment.name
-                node = node.dynamic
+                node, static = node.dynamic, False
             elif segment.kind is CATCH_ALL:
                 node.catch_all, node.catch_all_name = route, segment.name
-                return
+                return False
             else:
                 node.optional, node.optional_name = route, segment.name
-                return
+                return False
         node.route = route
+        return static
 
     def match(self, segments: list[str]) -> tuple[Route, Params] | None:
         """The route for these segments and its params, or None (a 404)."""

@@ -27,9 +27,14 @@ class RoutableFile:
     kind: str  # "route" or "page"
     segments: tuple[Segment, ...]  # groups already removed
     pattern: str = field(init=False)  # the URL pattern: "/api/products/[id]"
+    parameters: tuple[Segment, ...] = field(init=False)  # [id], [...slug], [[...slug]]
 
     def __post_init__(self) -> None:
         self.pattern = to_pattern(self.segments)
+        # Every parameter is written "[...]": most files need no closer look.
+        self.parameters = ()
+        if "[" in self.pattern:
+            self.parameters = tuple([s for s in self.segments if s.kind is not STATIC])
 
 
 def check(files: list[RoutableFile]) -> None:
@@ -43,17 +48,16 @@ def check(files: list[RoutableFile]) -> None:
 
 
 def _check_one_path(found: RoutableFile) -> None:
-    segments = found.segments
-    for segment in segments[:-1]:
+    if not found.parameters:
+        return
+    for segment in found.segments[:-1]:
         if segment.kind >= CATCH_ALL:
             raise RouteError(
                 "Catch-all must be the last part of the URL in route "
                 f'"{found.pattern}". ({found.file})'
             )
     seen: list[str] = []
-    for segment in segments:
-        if segment.kind is STATIC:
-            continue
+    for segment in found.parameters:
         for earlier in seen:
             if earlier == segment.name:
                 raise RouteError(
@@ -112,19 +116,21 @@ def _index(files: list[RoutableFile]) -> tuple[dict[str, list[RoutableFile]], di
     by_shape: dict[str, list[RoutableFile]] = {}
     places: dict[str, _Place] = {}
     for found in files:
-        shape = ""
-        for depth, segment in enumerate(found.segments):
-            kind = segment.kind
-            if kind is not STATIC:
-                place = places.get(shape)
-                if place is None:
-                    place = places[shape] = _Place(found, depth)
-                names = place.names.get(kind)
-                if names is None:
-                    names = place.names[kind] = {}
-                names.setdefault(segment.name, []).append(found)
-            shape = f"{shape}/{_HIDDEN[kind] or segment.name}"
-        by_shape.setdefault(shape or "/", []).append(found)
+        shape = found.pattern  # the shape of a file without parameters
+        if found.parameters:
+            shape = ""
+            for depth, segment in enumerate(found.segments):
+                kind = segment.kind
+                if kind is not STATIC:
+                    place = places.get(shape)
+                    if place is None:
+                        place = places[shape] = _Place(found, depth)
+                    names = place.names.get(kind)
+                    if names is None:
+                        names = place.names[kind] = {}
+                    names.setdefault(segment.name, []).append(found)
+                shape = f"{shape}/{_HIDDEN[kind] or segment.name}"
+        by_shape.setdefault(shape, []).append(found)
     return by_shape, places
 
 

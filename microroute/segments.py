@@ -75,6 +75,8 @@ def parse(folder: str) -> Segment | None:
             folder.encode()
         except UnicodeEncodeError:  # bytes the filesystem holds, but no URL can name
             raise ValueError(f"Folder names must be valid UTF-8 ({folder!r}).") from None
+    if folder[:1] not in "([@%":  # most names: a plain word, told by its first character
+        return Segment(STATIC, folder)
     if folder.startswith("(") and folder.endswith(")"):
         if folder in ("(.)", "(..)", "(...)") or folder == "()":
             raise ValueError(f"Group names may not be empty ('{folder}').")
