@@ -9,7 +9,7 @@
     %5Fnext       Segment(STATIC, "_next")           the escape for a real "_"
 
 This module knows one folder name at a time. Rules that need the whole tree
-(conflicts, ambiguity, catch-all placement) belong to `loader`.
+(conflicts, ambiguity, catch-all placement) belong to `rules`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Kind(IntEnum):
 
 
 # The kinds by their names alone, for the loops that test them. (On Python
-# 3.11, reading `STATIC` goes through the enum class's __getattr__ hook:
+# 3.11, reading `Kind.STATIC` goes through the enum class's __getattr__ hook:
 # ten times the cost of reading a global, and the loader reads them by the
 # ten thousand.)
 STATIC, DYNAMIC, CATCH_ALL, OPTIONAL_CATCH_ALL = Kind
@@ -48,6 +48,7 @@ class Segment:
         object.__setattr__(self, "text", _WRITTEN[self.kind].format(self.name))  # frozen
 
     def __str__(self) -> str:
+        """The segment as Next.js writes it in a route: `about`, `[id]`, `[...slug]`."""
         return self.text
 
 
