@@ -9,6 +9,7 @@ user's own package is never touched.
 from __future__ import annotations
 
 import importlib
+import pickle
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -473,6 +474,19 @@ def test_packages_are_made_only_when_an_import_asks_for_them(tree: Tree) -> None
     # Both route modules; the packages their relative import walked through,
     # and the helper; nothing for a/ and a/b/, which no import asked for.
     assert made == {"", ".c", ".c._lib", ".c._lib.h", ".a.b.%route", ".c.d.%route"}
+
+
+def test_objects_of_classes_from_route_files_pickle_and_unpickle(tree: Tree) -> None:
+    # pickle finds a class by its module's name, importing the packages above
+    # it: the finder makes them even though no relative import asked first.
+    app = App(tree({"x/route.py": (
+        "import dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class Item:\n    name: str\n"
+        "def GET():\n    pass\n"
+    )}))
+    item = module_of(app.routes[0]).Item("keyboard")
+    assert pickle.loads(pickle.dumps(item)) == item
 
 
 def test_two_apps_over_two_trees_never_share_a_module(tmp_path: Path) -> None:
