@@ -8,6 +8,7 @@ user's own package is never touched.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import pickle
 import sys
@@ -487,6 +488,23 @@ def test_objects_of_classes_from_route_files_pickle_and_unpickle(tree: Tree) -> 
     )}))
     item = module_of(app.routes[0]).Item("keyboard")
     assert pickle.loads(pickle.dumps(item)) == item
+
+
+def test_loading_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    # The collector is held off while a tree loads (see loader._collector_paused).
+    good = write_tree(tmp_path / "good", routable("x/route.py"))
+    broken = write_tree(tmp_path / "broken", {"y/route.py": "raise KeyError\n"})
+    assert gc.isenabled()
+    App(good)
+    with pytest.raises(RouteError):
+        App(broken)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        App(good)
+        assert not gc.isenabled()  # the caller's choice, kept
+    finally:
+        gc.enable()
 
 
 def test_two_apps_over_two_trees_never_share_a_module(tmp_path: Path) -> None:
