@@ -65,7 +65,7 @@ def is_private(folder: str) -> bool:
     return folder.startswith("_")
 
 
-@functools.lru_cache(maxsize=4096)  # trees repeat their names: "[id]", "items", "(shop)"
+@functools.cache  # names repeat ("[id]", "items") and come from the app's own folders, not requests
 def parse(folder: str) -> Segment | None:
     """The segment a folder name stands for; None for a `(group)`.
 
