@@ -49,7 +49,6 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -397,15 +396,8 @@ def _start_gunicorn(workers: int, db: Path, log: Path) -> tuple[subprocess.Popen
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process, port
-        except OSError:
-            time.sleep(0.1)
+    if processes.wait_until_listening(process, port):
+        return process, port
     processes.stop(process)
     raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}")
 

@@ -1,4 +1,5 @@
-"""What the benchmarks that start servers share: ports, PIDs, memory, stopping.
+"""What the benchmarks (and the tests) that start servers share: ports, PIDs,
+memory, waiting for a server to listen, stopping it.
 
 Linux only where it reads /proc (a worker's PIDs, its resident memory).
 """
@@ -9,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -45,3 +47,20 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def wait_until_listening(
+    process: subprocess.Popen[bytes], port: int, host: str = "127.0.0.1", timeout: float = 20.0
+) -> bool:
+    """Whether the server we started accepts connections on host:port within
+    `timeout` seconds; False as soon as it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False

@@ -8,13 +8,12 @@ missing on the machine may skip on a laptop, never in CI.
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
+import types
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -28,6 +27,21 @@ from microroute import App
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _processes() -> types.ModuleType:
+    """benchmarks/processes.py, which the servers here share with the
+    benchmarks' (benchmarks/ is no package: loaded from its path)."""
+    spec = importlib.util.spec_from_file_location("processes", ROOT / "benchmarks" / "processes.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+processes = _processes()
+free_port = processes.free_port
+stop_process = processes.stop
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -76,23 +90,6 @@ def GET(request, params):
 """
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server we started, by its PID: politely, then for sure."""
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Server:
     """A real gunicorn on loopback, started and stopped by PID."""
 
@@ -110,27 +107,15 @@ class Server:
                 command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
                 env={**os.environ, **(env or {}), "PYTHONPATH": f"{ROOT}:{cwd}"},
             )
-        self._wait_until_up()
-
-    def _wait_until_up(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not start in {timeout}s:\n{self.log.read_text()}")
+        if not processes.wait_until_listening(self.process, self.port):
+            self.stop()
+            raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text()}")
 
     def stop(self) -> None:
         stop_process(self.process)
 
     def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
+        return list(processes.worker_pids(self.process.pid))
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

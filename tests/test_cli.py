@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import pytest
 
-from conftest import ROOT, free_port, stop_process, write_tree
+from conftest import ROOT, free_port, processes, stop_process, write_tree
 
 T = TypeVar("T")
 
@@ -394,17 +394,10 @@ class DevServer:
                 env=cli_env(log.parent),
             )
 
-    def wait_until_up(self, timeout: float = 20.0) -> DevServer:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the dev server exited:\n{self.output()}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"the dev server did not answer in {timeout}s:\n{self.output()}")
+    def wait_until_up(self) -> DevServer:
+        if not processes.wait_until_listening(self.process, self.port, self.host):
+            raise AssertionError(f"the dev server did not answer:\n{self.output()}")
+        return self
 
     def get(self, path: str, accept: str | None = None) -> Reply:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=10)

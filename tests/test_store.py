@@ -268,12 +268,7 @@ def test_concurrent_creates_from_threads_all_persist_once(store: Store) -> None:
         finally:
             store.close()
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads)
+    run_threads([threading.Thread(target=work, args=(t,)) for t in range(threads_count)])
     assert errors == []
 
     created = names(store.list_products())[2:]
@@ -300,13 +295,8 @@ def test_threads_first_using_new_files_at_once_all_succeed(tmp_path: Path) -> No
     for round_ in range(rounds):
         store = Store(tmp_path / f"new-{round_}.sqlite3")
         start = threading.Barrier(threads_count)
-        threads = [threading.Thread(target=first_use, args=(store, start))
-                   for _ in range(threads_count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=JOIN_TIMEOUT)
-        assert not any(thread.is_alive() for thread in threads)
+        run_threads([threading.Thread(target=first_use, args=(store, start))
+                     for _ in range(threads_count)])
         assert errors == []
         assert store.list_products() == SEEDS
         store.close()
@@ -321,6 +311,15 @@ def _create_many(store: Store, start: threading.Barrier, worker: int, count: int
 def _open_and_list(path: Path, start: threading.Barrier) -> None:
     start.wait(timeout=10)
     Store(path).list_products()
+
+
+def run_threads(threads: list[threading.Thread]) -> None:
+    """Start the threads together and wait, bounded, for every one to finish."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads)
 
 
 def run_in_forked_processes(target: Callable[..., None], calls: list[tuple[object, ...]]) -> None:
