@@ -51,8 +51,11 @@ def module_name(package: str, folders: Sequence[str], filename: str) -> str:
     # A dot would split the name, so it is escaped as in a URL, and "%" first,
     # so that two folder names never share a module name. "%route" is a name
     # no escaped folder can have: a folder `route/` keeps a package of its own.
-    escaped = [folder.replace("%", "%25").replace(".", "%2E") for folder in folders]
-    return ".".join([package, *escaped, "%" + filename.removesuffix(".py")])
+    # (The folders are escaped all at once, joined by the one character no
+    # folder name can hold, which then becomes the dot between packages.)
+    below = "/".join(folders).replace("%", "%25").replace(".", "%2E").replace("/", ".")
+    module = "%" + filename.removesuffix(".py")
+    return f"{package}.{below}.{module}" if below else f"{package}.{module}"
 
 
 def forget(package: str) -> None:

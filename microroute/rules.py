@@ -42,9 +42,9 @@ def check(files: list[RoutableFile]) -> None:
     for found in files:
         _check_one_path(found)
     _check_same_url(files)
-    by_shape, places = _index(files)
+    by_shape, parameters = _index(files)
     _check_ambiguous(by_shape)
-    _check_siblings(places, by_shape)
+    _check_siblings(parameters, by_shape)
 
 
 def _check_one_path(found: RoutableFile) -> None:
@@ -82,56 +82,30 @@ def _word_characters(name: str) -> str:
 _HIDDEN = ("", "[*]", "[...*]", "[[...*]]")  # by Kind; a static segment shows its name
 
 
-@dataclass(slots=True)
-class _Place:
-    """A place in the URL space that parameters follow: "/blog" for `blog/[slug]`.
-
-    Parameters of one kind at one place are one and the same segment
-    (`blog/[id]` and `blog/[slug]` take the same requests), which is why
-    their names must agree."""
-
-    first: RoutableFile  # the first file through here, which spells the place
-    depth: int  # how many of its segments lead here
-    # parameter kind -> name -> the files that use it here
-    names: dict[Kind, dict[str, list[RoutableFile]]] = field(default_factory=dict)
-
-    @property
-    def pattern(self) -> str:
-        """The place as a URL pattern, for messages: "/blog"."""
-        return to_pattern(self.first.segments[: self.depth])
-
-    @property
-    def order(self) -> tuple[tuple[Kind, str], ...]:
-        """Where it comes in match order, so that the first problem found is
-        the same however the files were listed."""
-        return tuple(
-            (segment.kind, segment.name if segment.kind is STATIC else "")
-            for segment in self.first.segments[: self.depth]
-        )
+# The parameters that follow each place in the URL space, by the place's
+# shape and their kind: ("/blog", DYNAMIC) for `blog/[slug]`. Parameters of
+# one kind at one place are one and the same segment (`blog/[id]` and
+# `blog/[slug]` take the same requests), which is why their names must agree.
+# Each name keeps the first file that uses it there: the one a message names.
+Parameters = dict[tuple[str, Kind], dict[str, RoutableFile]]
 
 
-def _index(files: list[RoutableFile]) -> tuple[dict[str, list[RoutableFile]], dict[str, _Place]]:
-    """The files by their shape, and the places parameters follow, by theirs:
-    both in one pass over every file's segments."""
+def _index(files: list[RoutableFile]) -> tuple[dict[str, list[RoutableFile]], Parameters]:
+    """The files by their shape, and the parameters by their place: both in
+    one pass over every file's segments."""
     by_shape: dict[str, list[RoutableFile]] = {}
-    places: dict[str, _Place] = {}
+    parameters: Parameters = {}
     for found in files:
         shape = found.pattern  # the shape of a file without parameters
         if found.parameters:
             shape = ""
-            for depth, segment in enumerate(found.segments):
+            for segment in found.segments:
                 kind = segment.kind
                 if kind is not STATIC:
-                    place = places.get(shape)
-                    if place is None:
-                        place = places[shape] = _Place(found, depth)
-                    names = place.names.get(kind)
-                    if names is None:
-                        names = place.names[kind] = {}
-                    names.setdefault(segment.name, []).append(found)
+                    parameters.setdefault((shape, kind), {}).setdefault(segment.name, found)
                 shape = f"{shape}/{_HIDDEN[kind] or segment.name}"
         by_shape.setdefault(shape, []).append(found)
-    return by_shape, places
+    return by_shape, parameters
 
 
 def _check_same_url(files: list[RoutableFile]) -> None:
@@ -157,45 +131,62 @@ def _check_ambiguous(by_shape: dict[str, list[RoutableFile]]) -> None:
         raise RouteError(f'Ambiguous route pattern "{shape}" matches {_names(by_shape[shape])}')
 
 
-def _check_siblings(places: dict[str, _Place], by_shape: dict[str, list[RoutableFile]]) -> None:
+def _check_siblings(parameters: Parameters, by_shape: dict[str, list[RoutableFile]]) -> None:
+    # Every problem is found, and the first in match order reported, so that
+    # the message is the same however the files were listed.
     problems = [
-        (place.order, problem)
-        for shape, place in places.items()
-        if (problem := _sibling_problem(place, by_shape.get(shape or "/", [])))
+        problem
+        for (place, kind), names in parameters.items()
+        if (problem := _sibling_problem(place, kind, names, parameters, by_shape))
     ]
     if problems:
-        raise RouteError(min(problems)[1])
+        raise RouteError(min(problems)[-1])
 
 
-def _sibling_problem(place: _Place, routed: list[RoutableFile]) -> str | None:
-    """What is wrong with the parameters that follow this place, if anything
-    (`routed`: the files served at the place itself)."""
-    for kind in sorted(place.names):
-        names = place.names[kind]
-        if len(names) > 1:
-            first, second = sorted(names)[:2]
-            involved = names[first][:1] + names[second][:1]
-            return (
-                "You cannot use different slug names for the same dynamic path "
-                f"('{first}' !== '{second}'). ({_names(involved)})"
-            )
-    required = place.names.get(CATCH_ALL)
-    optional = place.names.get(OPTIONAL_CATCH_ALL)
-    if required and optional:
-        [required_name] = required  # one name each: checked just above
-        [optional_name] = optional
-        return (
-            "You cannot use both a required and optional catch-all route at the same level "
-            f'("[...{required_name}]" and "[[...{optional_name}]]"). '
-            f"({_names(required[required_name][:1] + optional[optional_name][:1])})"
+def _sibling_problem(
+    place: str,
+    kind: Kind,
+    names: dict[str, RoutableFile],
+    parameters: Parameters,
+    by_shape: dict[str, list[RoutableFile]],
+) -> tuple[tuple[tuple[Kind, str], ...], int, str] | None:
+    """What is wrong with the parameters of one kind at one place, if anything,
+    as (where the place comes in match order, which problem it is, the message).
+
+    The problems at one place rank: names that disagree (by their kind, 1 to
+    3), then a required catch-all beside the optional one (4), then a route
+    at the place itself beside the optional one (5)."""
+    if len(names) == 1 and kind is not OPTIONAL_CATCH_ALL:
+        return None  # the common case: one name, nothing to clash with
+    # Any file through the place spells it: the place's first problem (the
+    # names above it disagreeing) would come before this one.
+    [(name, found), *others] = names.items()
+    depth = place.count("/")
+    order = tuple(
+        (segment.kind, segment.name if segment.kind is STATIC else "")
+        for segment in found.segments[:depth]
+    )
+    if others:
+        first, second = sorted(names)[:2]
+        return order, kind, (
+            "You cannot use different slug names for the same dynamic path "
+            f"('{first}' !== '{second}'). ({_names([names[first], names[second]])})"
         )
-    if optional and routed:
-        [name] = optional
-        pattern = place.pattern
-        return (
+    required = parameters.get((place, CATCH_ALL))
+    if required:
+        [(required_name, required_file), *_] = required.items()
+        return order, 4, (
+            "You cannot use both a required and optional catch-all route at the same level "
+            f'("[...{required_name}]" and "[[...{name}]]"). '
+            f"({_names([required_file, found])})"
+        )
+    routed = by_shape.get(place or "/")
+    if routed:
+        pattern = to_pattern(found.segments[:depth])
+        return order, 5, (
             "You cannot define a route with the same specificity as an optional catch-all "
             f'route ("{pattern}" and "{pattern.rstrip("/")}/[[...{name}]]"). '
-            f"({_names(routed[:1] + optional[name][:1])})"
+            f"({_names([routed[0], found])})"
         )
     return None
 

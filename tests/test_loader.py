@@ -507,6 +507,26 @@ def test_loading_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> 
         gc.enable()
 
 
+def test_a_loaded_tree_goes_to_the_collectors_oldest_generation(tree: Tree) -> None:
+    # It lives as long as the app: moved there at once, never walked on the way.
+    app = App(tree(routable("x/route.py")))
+    handler = app.routes[0].handlers["GET"].function
+    assert gc.get_freeze_count() == 0  # moved through the frozen set, and out again
+    assert any(found is handler for found in gc.get_objects(generation=2))
+
+
+def test_loading_never_unfreezes_what_the_program_froze(tree: Tree) -> None:
+    # A server may freeze its objects before it forks: they stay frozen.
+    app_dir = tree(routable("x/route.py"))
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        App(app_dir)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_two_apps_over_two_trees_never_share_a_module(tmp_path: Path) -> None:
     def app_named(name: str) -> App:
         return App(write_tree(tmp_path / name, {
