@@ -26,7 +26,8 @@ Method
   under PYTHONDONTWRITEBYTECODE), so both sides then read the same `.pyc`
   files, as a deployed app's second start does; microroute's own caches
   (the folder names it has parsed) are emptied before every `App()`, as a
-  fresh process has them. The difference is what microroute adds to the
+  fresh process has them. The two take turns going first. The difference
+  is what microroute adds to the
   imports: walking the folders, checking the rules, reading the handlers,
   building the router.
 * Timing as in `bench_inprocess.py`: every call gets a fresh copy of a PEP
@@ -297,9 +298,15 @@ def startup(app_class: Any, root: Path, files: int, repeats: int) -> dict[str, A
         sys.dont_write_bytecode = dont_write_bytecode
     app_times, import_times, package_times = [], [], []
     for run in range(1, repeats + 1):
-        cold_caches()
-        app_times.append(seconds(lambda: app_class(app_dir)))
-        import_times.append(seconds(lambda run=run: import_plainly(route_files, run)))
+        # The two sides take turns going first, so neither always follows the
+        # other's leftovers (the slow package imports run last, by themselves).
+        sides = [
+            (app_times, cold_caches, lambda: app_class(app_dir)),
+            (import_times, lambda: None, lambda run=run: import_plainly(route_files, run)),
+        ]
+        for times, prepare, action in sides if run % 2 else sides[::-1]:
+            prepare()  # untimed
+            times.append(seconds(action))
         package_times.append(seconds(lambda run=run: import_as_packages(app_dir, run)))
     ratios = [a / i for a, i in zip(app_times, import_times, strict=True)]
     return {
@@ -336,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--routes", type=int, default=10_000, help="microroute's big tree")
     parser.add_argument("--peer-routes", type=int, default=2_000, help="Falcon's, Bottle's")
     parser.add_argument("--startup-files", type=int, default=1_000, help="route files (1000)")
-    parser.add_argument("--repeats", type=int, default=5, help="start-ups timed (5)")
+    parser.add_argument("--repeats", type=int, default=15, help="start-ups timed (15)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
     args = parser.parse_args(argv)
     if min(args.routes, args.peer_routes, args.startup_files) < 4:

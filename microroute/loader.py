@@ -39,6 +39,7 @@ from .rules import RoutableFile
 from .segments import CATCH_ALL, STATIC, Segment
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_SORTED_METHODS = tuple(sorted(METHODS))  # as `Route.methods` lists them
 FILES = {"route.py": "route", "page.py": "page"}
 LAYOUT, NOT_FOUND, PROXY = "layout.py", "not_found.py", "proxy.py"
 
@@ -254,7 +255,7 @@ def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts
         handlers = {"GET": _handler(page, "Page", file, layouts=_layouts_above(source, layouts))}
     else:
         handlers = {}
-        for method in METHODS:
+        for method in _SORTED_METHODS:  # so that the handlers come out sorted
             if method in namespace:
                 function = _function(namespace, method, file)
                 if function is not None:
@@ -264,7 +265,7 @@ def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts
                 f"{file} defines no handler: a route file exports functions named "
                 f"after HTTP methods ({', '.join(METHODS)}).{_lowercase_hint(namespace, METHODS)}"
             )
-    methods = tuple(sorted(handlers))
+    methods = tuple(handlers)
     allow = _allow(methods)
     # What HTTP gives every resource: HEAD is GET without the body (dropped
     # when the response is sent), and OPTIONS lists the methods.
