@@ -158,8 +158,9 @@ def _load_tree(tree: _Tree) -> Tree:
         routes = [_load(tree, routable, source, layouts) for routable, source in found]
         not_found = [_not_found(tree, source, layouts) for source in extras[NOT_FOUND]]
         proxy = None
-        if os.path.isfile(os.path.join(root, PROXY)):
-            source = _Source((), PROXY, os.path.join(root, PROXY))
+        proxy_path = os.path.join(root, PROXY)
+        if os.path.isfile(proxy_path):
+            source = _Source((), PROXY, proxy_path)
             proxy = _special(tree, source, "proxy", (0, 1), "(request)")
     except BaseException:
         packages.forget(tree.package)
@@ -200,7 +201,7 @@ class _Tree:
 
 
 def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]]]:
-    extras_names = (LAYOUT, NOT_FOUND)
+    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: []}
 
     def visit(folder: str, folders: tuple[str, ...]) -> None:
         with os.scandir(folder) as entries:
@@ -210,7 +211,7 @@ def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, li
                     # Private folders are pruned before anything below them is looked at.
                     if not segments.is_private(name):
                         visit(entry.path, (*folders, name))
-                elif (name in FILES or name in extras_names) and entry.is_file():
+                elif (name in FILES or name in extras) and entry.is_file():
                     sources.append(_Source(folders, name, entry.path))
 
     sources: list[_Source] = []
@@ -220,7 +221,6 @@ def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, li
     # tuples would be compared name by name.)
     sources.sort(key=lambda source: source.path)
     found: list[tuple[RoutableFile, _Source]] = []
-    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: []}
     for source in sources:
         if source.filename in FILES:
             url = _url_segments(tree, source)

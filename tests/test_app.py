@@ -575,6 +575,16 @@ def test_http_error_keeps_its_extra_headers(site: Client) -> None:
     assert response.headers["Retry-After"] == "30"
 
 
+def test_an_http_error_with_headers_http_cannot_carry_is_a_500(site: Client) -> None:
+    # Its own answer cannot be sent: it is a handler's mistake, logged like any other.
+    log = io.StringIO()
+    query = {"status": 429, "message": "Slow down", "retry": "1\r\nSet-Cookie: owned=1"}
+    response = fetch(site, "GET", "/fail", query_string=query, errors_stream=log)
+    assert error_message(response, 500) == "Internal Server Error"
+    assert "Set-Cookie" not in response.headers and "Retry-After" not in response.headers
+    assert "must not contain CR, LF or NUL" in log.getvalue()
+
+
 @pytest.mark.parametrize(
     ("accept", "html"),
     [(BROWSER, True), ("text/html", True), ("*/*", False), ("application/json", False),

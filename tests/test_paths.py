@@ -197,6 +197,10 @@ def test_split_with_a_raw_target_that_is_not_a_string_uses_path_info() -> None:
         (environ("/api//products"), "/api/products"),
         (environ("/api//products//"), "/api/products"),
         (environ("/about/", query="q=1&tag=a"), "/about?q=1&tag=a"),
+        # Kept as sent, escapes too; what a Location header cannot carry is escaped.
+        (environ("/about/", query="q=a b&x=%41&r=?/"), "/about?q=a%20b&x=%41&r=?/"),
+        (environ("/about/", query=latin1("q=café")), "/about?q=caf%C3%A9"),
+        (environ("/about/", query="x\r\nSet-Cookie: a=1"), "/about?x%0D%0ASet-Cookie:%20a=1"),
         (environ("/about/", query=""), "/about"),
         (environ("/about/", "/shop"), "/shop/about"),
         (environ("/about/", "/shop", "q=1"), "/shop/about?q=1"),

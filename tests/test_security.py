@@ -109,6 +109,18 @@ def test_a_crash_shows_no_traceback_source_or_path(app: App) -> None:
         assert "RuntimeError: secret detail" in log  # the server's log has it all
 
 
+def test_a_crash_log_line_cannot_be_forged_by_the_path(tmp_path: Path) -> None:
+    # The method and path are the client's: quoted in the log, so a newline
+    # in them cannot start a line of its own.
+    app = App(write_tree(tmp_path, {"crash/[...any]/route.py": "def GET():\n    raise KeyError\n"}))
+    forged = "microroute: error in 'GET' '/forged'"
+    status, _, _, log = get(app, "/crash/x%0A" + forged.replace(" ", "%20"))
+    assert status == 500
+    [first, *_] = log.splitlines()
+    assert first == f"microroute: error in 'GET' {'/crash/x' + chr(10) + forged!r}"
+    assert forged not in log.splitlines()
+
+
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     status, body, _, _ = get(App(write_tree(tmp_path, TREE), debug=True), "/api/boom")
     assert status == 500
