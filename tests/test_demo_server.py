@@ -71,12 +71,18 @@ def test_the_admin_token_stays_out_of_responses_and_the_log(
         server.request("DELETE", "/api/products/1", headers={"Authorization": "Bearer nope"}),
         server.request("DELETE", "/api/products/1", headers={"Authorization": f"Basic {token}"}),
         server.request("GET", "/api/products/1"),
+        server.request("PUT", "/api/products/1", b'{"name": "Mine", "price": 1}'),
+        server.request("PATCH", "/api/products/1", b'{"price": 1}',
+                       headers={"Authorization": "Bearer nope"}),
+        server.request("PATCH", "/api/products/1", b'{"price": 1}',
+                       headers={"Authorization": f"Bearer {token}"}),
         server.request("DELETE", "/api/products/1", headers={"Authorization": f"Bearer {token}"}),
         server.request("GET", "/api/products/1"),
         server.request("GET", "/products", headers={"Accept": "text/html"}),
         server.request("GET", "/"),
     ]
-    assert [status for status, _, _ in answers] == [401, 401, 401, 200, 204, 404, 200, 200]
+    statuses = [status for status, _, _ in answers]
+    assert statuses == [401, 401, 401, 200, 401, 401, 200, 204, 404, 200, 200]
     for _, headers, body in answers:
         assert token.encode() not in body
         assert token not in json.dumps(headers)

@@ -17,6 +17,9 @@ from microroute import HTTPError, Request, Response
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
 MAX_NAME = 200
+# A longer q could match no name; and SQLite refuses a LIKE pattern over 50,000
+# bytes ("LIKE or GLOB pattern too complex"), which would be a 500.
+MAX_QUERY = MAX_NAME
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 NAME_RULE = f"must be a string of 1 to {MAX_NAME} characters"
 PRICE_RULE = "must be an integer ≥ 0"
@@ -60,11 +63,15 @@ def found(result: Any, identifier: int) -> Any:
 
 
 def page_of(request: Request) -> dict[str, Any]:
-    """`?q=`, `?limit=` (1 to 200, default 50) and `?offset=` (0 or more)."""
+    """`?q=` (at most 200 characters), `?limit=` (1 to 200, default 50) and
+    `?offset=` (0 or more)."""
     q = request.query.get("q") or None
     if q is not None and "\0" in q:
         # SQLite's LIKE would end the pattern there: `?q=%00` would match everything.
         raise HTTPError(400, "q must not contain a NUL character.")
+    if q is not None and len(q) > MAX_QUERY:
+        raise HTTPError(400, f"q must be at most {MAX_QUERY} characters (no name is longer),"
+                             f" not {len(q)}.")
     return {
         "q": q,
         "limit": _whole_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),

@@ -1,5 +1,6 @@
 """/api/products/[id] : one product. GET reads, PUT replaces, PATCH changes
-some fields, DELETE removes (with the admin token, when one is set)."""
+some fields, DELETE removes. When an admin token is set, every write to an
+existing product (PUT, PATCH, DELETE) needs it; reading never does."""
 
 from microroute import Response
 
@@ -21,12 +22,14 @@ def GET(request, params):
 
 @store_errors_as_503
 def PUT(request, params):
+    require_admin(request)
     identifier = product_id(params)
     return Response.json(found(store().replace(identifier, **fields_of(request)), identifier))
 
 
 @store_errors_as_503
 def PATCH(request, params):
+    require_admin(request)
     identifier = product_id(params)
     product = store().update(identifier, **fields_of(request, partial=True))
     return Response.json(found(product, identifier))
