@@ -11,10 +11,12 @@
 4. call the handler and make sure it gave a `Response`         App.call
 5. send the response through WSGI                              response.py
 
-Where the tree has a `proxy.py`, it runs between steps 1 and 2 and may
-answer by itself. Errors on the way become responses in one place: an
-`HTTPError` becomes its status, anything else a 500 whose traceback goes to
-the server's log.
+Steps 2 to 4 are `App.handle(request) -> Response`, which a test may call
+without WSGI; where the tree has a `proxy.py`, it runs first and may answer
+by itself. Every answer is a `Response` by the time it reaches step 5: the
+handler's, the framework's own (404, 405, 501, 308), the fallback app's, and
+the one for an error on the way (`App.failed`: an `HTTPError` becomes its
+status, anything else a 500 whose traceback goes to the server's log).
 """
 
 from __future__ import annotations
@@ -23,19 +25,19 @@ import asyncio
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import paths
+from . import fallback, paths
 from .errors import HTTPError, error_response, prefers_html
+from .fallback import WSGIApp
 from .loader import METHODS, Handler, Route, load_tree
 from .request import Request
 from .response import Response, StartResponse
 from .router import Params, Router
 
 KNOWN_METHODS = frozenset(METHODS)
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class App:
@@ -69,21 +71,36 @@ class App:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Serve one request: the WSGI entry point."""
         request = Request(environ, None, self.max_body_size)  # 1. the request
-        try:
-            response = self.run_proxy(request) if self.proxy else None  # (proxy.py, if any)
-            if response is None:
-                found = self.match(environ)  # 2. the route and its params
-                if found is None and self.fallback is not None:
-                    return self.fallback(environ, start_response)  # not ours
-                # 3. the handler; or, with none, the framework's own 404, 405 or 501
-                picked = self.pick(found, request)
-                # 4. what the handler answers
-                response = picked if isinstance(picked, Response) else self.call(picked, request)
-        except HTTPError as error:
-            response = self.error(environ, error)
-        except Exception:
-            response = self.crash(environ)
+        response = self.handle(request)  # 2.-4. its response, whatever happens on the way
         return response(environ, start_response)  # 5. through WSGI
+
+    def handle(self, request: Request) -> Response:
+        """The `Response` to a request, through `proxy.py` where there is one:
+        all that serving does but the WSGI exchange, so a test can call it
+        without a server (as Flask's `__call__` wraps its `wsgi_app`).
+
+        >>> app.handle(Request(environ))
+        <Response 200>
+        """
+        if self.proxy is not None:
+            return self.run_proxy(request)
+        return self.dispatch(request)
+
+    def dispatch(self, request: Request) -> Response:
+        """Everything after the proxy: steps 2 to 4, and every answer the
+        framework gives on the way (a 308, 404, 405, 501, an `HTTPError`'s
+        status, a 500) or the fallback's, each as a `Response`."""
+        environ = request.environ
+        try:
+            found = self.match(environ)  # 2. the route and its params
+            if found is None and self.fallback is not None:
+                return fallback.answer(self.fallback, environ)  # not ours
+            # 3. the handler; or, with none, the framework's own 404, 405 or 501
+            picked = self.pick(found, request)
+            # 4. what the handler answers
+            return picked if isinstance(picked, Response) else self.call(picked, request)
+        except Exception as error:
+            return self.failed(error, environ)
 
     def match(self, environ: dict[str, Any]) -> tuple[Route, Params] | None:
         """The route for the request's path, and its params; None if none matches."""
@@ -139,17 +156,22 @@ class App:
         path = paths.split(request.environ)
         return next((page.handler for page in self.not_found_pages if page.covers(path)), None)
 
-    def run_proxy(self, request: Request) -> Response | None:
+    def run_proxy(self, request: Request) -> Response:
         """`proxy(request)` from proxy.py: a `Response` answers the request
         before routing (auth, redirects, maintenance); None lets it through."""
         assert self.proxy is not None
-        result = _invoke(self.proxy, request)
-        if result is None or isinstance(result, Response):
-            return result
-        raise TypeError(
-            f"{self.proxy.file}: proxy() returned {type(result).__name__}, "
-            "expected a Response or None."
-        )
+        try:
+            result = _invoke(self.proxy, request)
+            if result is None:
+                return self.dispatch(request)
+            if isinstance(result, Response):
+                return result
+            raise TypeError(
+                f"{self.proxy.file}: proxy() returned {type(result).__name__}, "
+                "expected a Response or None."
+            )
+        except Exception as error:
+            return self.failed(error, request.environ)
 
     def call(self, handler: Handler, request: Request) -> Response:
         """Call the handler the way its signature asks, and check what it returns."""
@@ -181,6 +203,13 @@ class App:
                     f"{layout.file}: Layout() returned {type(html).__name__}, expected a str."
                 )
         return html
+
+    def failed(self, error: Exception, environ: dict[str, Any]) -> Response:
+        """The answer for an exception on the way: an `HTTPError`'s status,
+        or a 500 (called while it is being handled, for its traceback)."""
+        if isinstance(error, HTTPError):
+            return self.error(environ, error)
+        return self.crash(environ)
 
     def error(self, environ: dict[str, Any], error: HTTPError) -> Response:
         """The response for an `HTTPError`: a redirect, or an error body."""

@@ -19,10 +19,10 @@ from wsgiref.validate import WSGIWarning, validator
 import pytest
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.test import Client, TestResponse
+from werkzeug.test import Client, EnvironBuilder, TestResponse
 
 from conftest import JSON_ROUTE
-from microroute import App
+from microroute import App, Request, Response
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 HTML = "text/html; charset=utf-8"
@@ -699,6 +699,26 @@ def test_a_flask_app_as_fallback(make_client: Callable[..., Client]) -> None:
     missing = fetch(client, "GET", "/missing")
     assert missing.status_code == 404
     assert missing.content_type.startswith("text/html")  # Flask's page, not our JSON
+
+
+# -- App.handle: the response without WSGI ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/api/products", 203), ("GET", "/nowhere", 404), ("DELETE", "/about", 405),
+     ("GET", "/about/", 308), ("GET", "/legacy", 200)],
+)
+def test_handle_gives_every_answer_as_a_response(
+    tree: Callable[..., Path], method: str, path: str, status: int
+) -> None:
+    # The handler's, the framework's own and the fallback's answers alike.
+    legacy = Legacy()
+    app = App(tree(SITE), fallback=legacy if path == "/legacy" else None)
+    environ = EnvironBuilder(path=path, method=method).get_environ()
+    response = app.handle(Request(environ))
+    assert isinstance(response, Response)
+    assert response.status == status
 
 
 # -- mounted under a prefix ------------------------------------------------------
