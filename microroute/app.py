@@ -109,7 +109,15 @@ class App:
         route = self.router.static.get(environ.get("PATH_INFO") or "/")
         if route is not None and not paths.has_escapes(environ):
             return route, {}
-        segments = paths.split(environ)
+        try:
+            segments = paths.split(environ)
+        except HTTPError:
+            # A path we cannot decode (`%ZZ`, bytes that are not UTF-8) is a
+            # 400 where a route would serve it; under a fallback, one that no
+            # route serves is the fallback's to judge (SPEC §7).
+            if self.fallback is None or self.router.match(paths.split_loosely(environ)):
+                raise
+            return None
         if "" in segments:
             # "/about/" and "/api//products" name a page by a path it does not
             # have: send the client to the path it meant (under a fallback,

@@ -9,6 +9,11 @@ and `%2541` gives "%41". WSGI's `PATH_INFO` has already been decoded (and a
 `%2F` in it is indistinguishable from a "/"), so the raw request target is
 read where the server provides it: gunicorn's `RAW_URI`, werkzeug's
 `REQUEST_URI`. Without one, `PATH_INFO` is all there is.
+
+A raw `\\` in the path is a `/`, as browsers read it (`/\\evil.com` is
+`["", "evil.com"]`, so a 308 to `/evil.com`); an encoded `%5C` stays a
+character of its segment. Where the server gives only `PATH_INFO`, the two
+cannot be told apart, and a `\\` there is read as the browser would.
 """
 
 from __future__ import annotations
@@ -33,9 +38,24 @@ def split(environ: Mapping[str, Any]) -> list[str]:
         if raw is not None:
             return [_decode(segment) for segment in _segments(raw)]
     path = environ.get("PATH_INFO", "")
-    if path.isascii():  # the usual case: nothing to decode
+    if path.isascii() and path[:1] == "/" and "\\" not in path:  # the usual case
         return path[1:].split("/") if len(path) > 1 else []
     return [_from_wsgi(segment) for segment in _segments(path)]
+
+
+def split_loosely(environ: Mapping[str, Any]) -> list[str]:
+    """The path's non-empty segments, never refused: a malformed escape is kept
+    as written, bytes that are not UTF-8 become U+FFFD.
+
+    Not for routing: for asking whether any route would serve a path that
+    `split` refuses (under a fallback, one no route serves is not ours to judge).
+    """
+    raw = raw_path(environ)
+    if raw is not None:
+        pieces = [unquote_to_bytes(segment.encode("latin-1")) for segment in _segments(raw)]
+    else:
+        pieces = [segment.encode("latin-1") for segment in _segments(environ.get("PATH_INFO", ""))]
+    return [piece.decode("utf-8", "replace") for piece in pieces if piece]
 
 
 def has_escapes(environ: Mapping[str, Any]) -> bool:
@@ -63,10 +83,13 @@ def raw_path(environ: Mapping[str, Any]) -> str | None:
     # app's path: drop as many raw segments as it has. If the two parts do not
     # decode to SCRIPT_NAME and PATH_INFO (a middleware rewrote the path),
     # trust the environ.
-    script_name = environ.get("SCRIPT_NAME", "")
+    # (A SCRIPT_NAME of "/" is the root: gunicorn then gives a PATH_INFO without
+    # its leading slash, "/about" as "about".)
+    script_name = environ.get("SCRIPT_NAME", "").rstrip("/")
     prefix = "/".join(path.split("/")[: script_name.count("/") + 1]) if script_name else ""
     inside = path[len(prefix) :]
-    if _unquote(prefix) != script_name or _unquote(inside) != environ.get("PATH_INFO", ""):
+    path_info = environ.get("PATH_INFO", "")
+    if _unquote(prefix) != script_name or _unquote(inside) not in (path_info, "/" + path_info):
         return None
     return inside
 
@@ -80,7 +103,11 @@ def _unquote(text: str) -> str | None:
 
 
 def _segments(path: str) -> list[str]:
-    return path[1:].split("/") if len(path) > 1 else []
+    # "\\" is a "/" to a browser; and a path without its leading slash
+    # (PATH_INFO under a SCRIPT_NAME of "/") is read as if it had one.
+    path = path.replace("\\", "/")
+    path = path[1:] if path[:1] == "/" else path
+    return path.split("/") if path else []
 
 
 def _decode(segment: str) -> str:
@@ -113,15 +140,20 @@ def _utf8(data: bytes) -> str:
 def normalized(environ: Mapping[str, Any]) -> str:
     """Where a path with a trailing or repeated slash belongs: `/a//b/?q` -> `/shop/a/b?q`.
 
-    Relative (no scheme or host), with the mount prefix and the query string kept.
+    Relative (no scheme or host), with the mount prefix and the query string
+    kept, and never leaving the site: it starts with one `/` and never `//`
+    or `/\\` (which a browser reads as another host), whatever the path or
+    `SCRIPT_NAME` (`/`, `//evil.com`: empty parts are dropped from both).
     """
     raw = raw_path(environ)
     path = raw if raw is not None else environ.get("PATH_INFO", "")
-    clean = "/" + "/".join(part for part in path.split("/") if part)
-    # Quote what a browser could misread ("\\" as "/", spaces); a raw target's
-    # escapes are already there and stay as they are. SCRIPT_NAME is decoded.
-    prefix = quote(environ.get("SCRIPT_NAME", "").encode("latin-1"), safe=_SAFE)
-    location = prefix + quote(clean.encode("latin-1"), safe=_SAFE + ("%" if raw else ""))
+    clean = "/".join(part for part in _segments(path) if part)
+    script_name = "/".join(part for part in environ.get("SCRIPT_NAME", "").split("/") if part)
+    # Quote what a browser could misread (a "\\" left in SCRIPT_NAME, spaces); a
+    # raw target's escapes are already there and stay as they are. SCRIPT_NAME
+    # is decoded.
+    prefix = quote(f"/{script_name}".encode("latin-1"), safe=_SAFE) if script_name else ""
+    location = prefix + quote(f"/{clean}".encode("latin-1"), safe=_SAFE + ("%" if raw else ""))
     query = environ.get("QUERY_STRING")
     if not query:
         return location

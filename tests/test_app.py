@@ -340,6 +340,58 @@ def test_a_308_location_never_starts_with_two_slashes(
     assert response.headers["Location"] == location
 
 
+@pytest.mark.parametrize(
+    ("script_name", "target", "location"),
+    [
+        ("/", "/about/", "/about"),
+        ("/", "/evil.com/", "/evil.com"),
+        ("/", "//evil.com/", "/evil.com"),
+        ("//evil.com", "/about/", "/evil.com/about"),
+        ("/\\evil.com", "/about/", "/%5Cevil.com/about"),
+        ("///", "/about/?x=1", "/about?x=1"),
+    ],
+)
+def test_a_308_stays_on_the_site_whatever_the_script_name(
+    tree: Callable[..., Path], script_name: str, target: str, location: str
+) -> None:
+    # SCRIPT_NAME comes from the server, or from a client where the server
+    # takes it from a header (gunicorn does, from 127.0.0.1); "//evil.com"
+    # or "/\\evil.com" at the start of a Location is another host to a browser.
+    # wsgiref.validate refuses a SCRIPT_NAME of "/" outright; a server sends
+    # it anyway, so that case is tested without the validator.
+    app = App(tree(SITE))
+    client = Client(app if script_name == "/" else validator(app))
+    path, _, query = target.partition("?")
+    overrides = {**raw_target(script_name + target), "SCRIPT_NAME": script_name}
+    overrides.update(PATH_INFO=path, QUERY_STRING=query)
+    response = fetch(client, "GET", "/", environ_overrides=overrides)
+    assert response.status_code == 308
+    assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [("/\\evil.com", "/evil.com"), ("/\\evil.com/", "/evil.com"), ("/about\\", "/about"),
+     ("/api\\\\products", "/api/products"), ("/\\/about?x=1", "/about?x=1")],
+)
+def test_a_raw_backslash_is_a_slash_as_browsers_read_it(
+    site: Client, target: str, location: str
+) -> None:
+    path, _, query = target.partition("?")
+    overrides = {**raw_target(target), "PATH_INFO": path, "QUERY_STRING": query}
+    response = fetch(site, "GET", "/", environ_overrides=overrides)
+    assert response.status_code == 308
+    assert response.headers["Location"] == location
+
+
+def test_an_encoded_backslash_stays_a_character_of_its_segment(site: Client) -> None:
+    response = fetch(site, "GET", "/items/a%5Cb")
+    assert response.get_json()["params"] == {"id": "a\\b"}
+    response = fetch(site, "GET", "/%5Cevil.com/")
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/%5Cevil.com"
+
+
 def test_the_root_path_is_not_redirected(site: Client) -> None:
     response = fetch(site, "GET", "/")
     assert response.status_code == 200
@@ -687,6 +739,26 @@ def test_with_a_fallback_our_routes_still_answer(
     legacy = Legacy()
     response = fetch(make_client(SITE, fallback=legacy), method, target)
     assert response.status_code == status
+    assert legacy.seen == []
+
+
+@pytest.mark.parametrize("target", ["/leg%ZZ", "/leg%ZZ/", "/caf%E9", "/items/a/%ZZ"])
+def test_fallback_gets_an_undecodable_path_no_route_serves(
+    make_client: Callable[..., Client], target: str
+) -> None:
+    # A malformed escape in a path we do not serve is the fallback's to judge.
+    legacy = Legacy()
+    response = fetch(make_client(SITE, fallback=legacy), "GET", target)
+    assert (response.status_code, response.data) == (200, b"legacy")
+    assert len(legacy.seen) == 1
+
+
+@pytest.mark.parametrize("target", ["/items/%ZZ", "/items/%ZZ/", "/items/%4", "/%ZZ/b"])
+def test_with_a_fallback_an_undecodable_path_we_serve_is_still_a_400(
+    make_client: Callable[..., Client], target: str
+) -> None:
+    legacy = Legacy()
+    error_message(fetch(make_client(SITE, fallback=legacy), "GET", target), 400)
     assert legacy.seen == []
 
 

@@ -123,3 +123,38 @@ def test_unknown_method_is_a_501(server: Server) -> None:
         while chunk := connection.recv(4096):
             reply += chunk
     assert reply.startswith(b"HTTP/1.1 501 ")
+
+
+@pytest.mark.parametrize(
+    ("script_name", "target", "location"),
+    [
+        ("/", "/evil.com/", "/evil.com"),
+        ("/", "/about/?x=1", "/about?x=1"),
+        ("/", "//evil.com/", "/evil.com"),
+        ("//evil.com", "//evil.com/about/", "/evil.com/about"),
+        ("/\\evil.com", "/\\evil.com/about/", "/%5Cevil.com/about"),
+    ],
+)
+def test_a_308_stays_on_the_site_whatever_script_name_the_client_sends(
+    server: Server, script_name: str, target: str, location: str
+) -> None:
+    # gunicorn takes SCRIPT_NAME from a request header sent from 127.0.0.1.
+    status, headers, _ = server.request("GET", target, headers={"SCRIPT_NAME": script_name})
+    assert status == 308
+    assert headers["Location"] == location
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [("/\\evil.com", "/evil.com"), ("/\\evil.com/", "/evil.com"), ("/about\\", "/about"),
+     ("/%5Cevil.com/", "/%5Cevil.com")],
+)
+def test_a_raw_backslash_redirects_as_a_slash(server: Server, target: str, location: str) -> None:
+    status, headers, _ = server.request("GET", target)
+    assert status == 308
+    assert headers["Location"] == location
+
+
+def test_an_encoded_backslash_stays_in_its_segment(server: Server) -> None:
+    status, _, body = server.request("GET", "/api/products/a%5Cb")
+    assert (status, json.loads(body)) == (200, {"id": "a\\b"})

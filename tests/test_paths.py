@@ -66,6 +66,48 @@ def test_split_with_only_path_info(path_info: str, expected: list[str]) -> None:
     assert paths.split(environ(path_info)) == expected
 
 
+@pytest.mark.parametrize(
+    ("path_info", "expected"),
+    [
+        ("/\\evil.com", ["", "evil.com"]),
+        ("/a\\b", ["a", "b"]),
+        ("/about\\", ["about", ""]),
+        (latin1("/café\\x"), ["café", "x"]),
+    ],
+)
+def test_split_reads_a_raw_backslash_as_a_slash(path_info: str, expected: list[str]) -> None:
+    assert paths.split(environ(path_info)) == expected
+
+
+@pytest.mark.parametrize("key", RAW_KEYS)
+def test_split_keeps_an_encoded_backslash_in_its_segment(key: str) -> None:
+    assert paths.split(served("/items/a%5Cb", key)) == ["items", "a\\b"]
+    assert paths.split(served("/\\items/a%5Cb", key)) == ["", "items", "a\\b"]
+
+
+@pytest.mark.parametrize(
+    ("path_info", "expected"), [("about", ["about"]), ("evil.com/", ["evil.com", ""]), ("*", ["*"])]
+)
+def test_split_reads_a_path_info_without_its_leading_slash(
+    path_info: str, expected: list[str]
+) -> None:
+    # gunicorn, given SCRIPT_NAME "/" by a header, strips it from the path.
+    assert paths.split(environ(path_info, "/")) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (served("/leg%ZZ"), ["leg%ZZ"]),
+        (served("/items/%C3%28/"), ["items", "\ufffd("]),
+        (served("/a%2Fb//%4"), ["a/b", "%4"]),
+        (environ("/caf\xe9"), ["caf\ufffd"]),
+    ],
+)
+def test_split_loosely_never_refuses(env: dict[str, Any], expected: list[str]) -> None:
+    assert paths.split_loosely(env) == expected
+
+
 def test_split_rejects_a_path_info_that_is_not_utf8() -> None:
     error = rejected(environ("/caf\xe9"))  # the byte 0xE9 alone
     assert "UTF-8" in error.message
@@ -207,7 +249,7 @@ def test_split_with_a_raw_target_that_is_not_a_string_uses_path_info() -> None:
         (environ("//"), "/"),
         (environ(latin1("/café/")), "/caf%C3%A9"),
         (environ("/hello world/"), "/hello%20world"),
-        (environ("/a\\b/"), "/a%5Cb"),
+        (environ("/a\\b/"), "/a/b"),  # a raw "\\" is a "/", as browsers read it
     ],
 )
 def test_normalized(env: dict[str, Any], location: str) -> None:
@@ -254,7 +296,27 @@ def test_normalized_never_leaves_the_site(env: dict[str, Any]) -> None:
 
 def test_normalized_of_a_protocol_relative_path_stays_on_the_site() -> None:
     assert paths.normalized(environ("//evil.com/")) == "/evil.com"
-    assert paths.normalized(environ("/\\evil.com/")) == "/%5Cevil.com"
+    assert paths.normalized(environ("/\\evil.com/")) == "/evil.com"
+    assert paths.normalized(served("/%5Cevil.com/")) == "/%5Cevil.com"
+
+
+@pytest.mark.parametrize(
+    ("env", "location"),
+    [
+        (environ("/about/", "/"), "/about"),
+        (environ("evil.com/", "/"), "/evil.com"),  # gunicorn, given the header SCRIPT_NAME: /
+        (environ("/evil.com/", "/"), "/evil.com"),
+        (environ("/about/", "//evil.com"), "/evil.com/about"),
+        (environ("/about/", "///evil.com//"), "/evil.com/about"),
+        (environ("/about/", "/\\evil.com"), "/%5Cevil.com/about"),
+        (served("//evil.com/x%2Fy/", script_name="/"), "/evil.com/x%2Fy"),
+        (served("//evil.com/about/", script_name="//evil.com"), "/evil.com/about"),
+    ],
+)
+def test_normalized_never_leaves_the_site_whatever_the_script_name(
+    env: dict[str, Any], location: str
+) -> None:
+    assert paths.normalized(env) == location
 
 
 @pytest.mark.parametrize("key", RAW_KEYS)
