@@ -17,6 +17,8 @@ by itself. Every answer is a `Response` by the time it reaches step 5: the
 handler's, the framework's own (404, 405, 501, 308), the fallback app's, and
 the one for an error on the way (`App.failed`: an `HTTPError` becomes its
 status, anything else a 500 whose traceback goes to the server's log).
+The files of `public/` are routes too (see `public.py`): step 2 finds them,
+and their GET sends the file.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ import sys
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 from . import fallback, paths
 from .errors import HTTPError, error_response, prefers_html
 from .fallback import WSGIApp
 from .loader import METHODS, Handler, Route, load_tree
+from .public import check_conflicts, load_public
 from .request import Request
 from .response import Response, StartResponse
 from .router import Params, Router
@@ -47,7 +51,8 @@ class App:
     `max_body_size` bounds request bodies (a 413 above it); `fallback` is
     another WSGI app that gets every request no route matches, which is
     how microroute moves into an existing Flask or Django app one folder
-    at a time.
+    at a time. `public_dir` is the folder served from the site's root
+    (by default `public/` beside `app_dir`; None serves none).
     """
 
     def __init__(
@@ -57,6 +62,7 @@ class App:
         debug: bool = False,
         max_body_size: int = 1 << 20,
         fallback: WSGIApp | None = None,
+        public_dir: str | os.PathLike[str] | EllipsisType | None = ...,
     ) -> None:
         self.app_dir = Path(app_dir)
         self.debug = debug
@@ -64,7 +70,11 @@ class App:
         self.fallback = fallback
         tree = load_tree(app_dir)
         self.routes: list[Route] = tree.routes
-        self.router = Router(self.routes)
+        if public_dir is ...:
+            public_dir = self.app_dir.parent / "public"
+        self.public: list[Route] = load_public(public_dir) if public_dir is not None else []
+        check_conflicts(self.public, self.routes)
+        self.router = Router([*self.routes, *self.public])
         self.not_found_pages = tree.not_found
         self.proxy = tree.proxy
 

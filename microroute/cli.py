@@ -23,6 +23,7 @@ from typing import Any
 from .app import App
 from .errors import error_response
 from .loader import Route
+from .public import content_type
 from .response import StartResponse
 
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 1
     if arguments.command == "routes":
-        print(route_table(app.routes))
+        print(route_table([*app.routes, *app.public]))
     else:
         print(f"OK: {len(app.routes)} routes in {app.app_dir}")
     return 0
@@ -79,11 +80,15 @@ def route_table(routes: Iterable[Route]) -> str:
 
     app/about/page.py          | A web page at /about    | HTML
     app/api/products/route.py  | An API at /api/products | JSON: GET, POST
+    public/css/site.css        | A file at /css/site.css | the file: text/css
     """
     rows = [("File", "Becomes", "Returns")]
     for route in routes:
         if route.kind == "page":
             rows.append((route.file, f"A web page at {route.pattern}", "HTML"))
+        elif route.kind == "public":
+            kind = content_type(route.pattern).partition(";")[0]
+            rows.append((route.file, f"A file at {route.pattern}", f"the file: {kind}"))
         else:
             methods = ", ".join(route.methods)
             rows.append((route.file, f"An API at {route.pattern}", f"JSON: {methods}"))

@@ -66,7 +66,7 @@ class Route:
 
     pattern: str  # "/api/products/[id]"
     file: str  # "app/api/products/[id]/route.py"
-    kind: str  # "route" or "page"
+    kind: str  # "route", "page" or "public" (a file of public/: see `public`)
     segments: tuple[Segment, ...]
     methods: tuple[str, ...]  # the methods the file handles: ("GET", "POST")
     allow: str  # the Allow header: "GET, HEAD, OPTIONS, POST"
@@ -265,15 +265,22 @@ def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts
                 f"{file} defines no handler: a route file exports functions named "
                 f"after HTTP methods ({', '.join(METHODS)}).{_lowercase_hint(namespace, METHODS)}"
             )
+    return make_route(routable.pattern, file, routable.kind, routable.segments, handlers)
+
+
+def make_route(
+    pattern: str, file: str, kind: str, segments: tuple[Segment, ...], handlers: dict[str, Handler]
+) -> Route:
+    """A `Route` serving `handlers` (method -> handler, in sorted order), with
+    what HTTP gives every resource added: HEAD is GET without the body
+    (dropped when the response is sent), and OPTIONS lists the methods."""
     methods = tuple(handlers)
     allow = _allow(methods)
-    # What HTTP gives every resource: HEAD is GET without the body (dropped
-    # when the response is sent), and OPTIONS lists the methods.
     if "GET" in handlers and "HEAD" not in handlers:
         handlers["HEAD"] = handlers["GET"]
     if "OPTIONS" not in handlers:
         handlers["OPTIONS"] = _automatic_options(allow)
-    return Route(routable.pattern, file, routable.kind, routable.segments, methods, allow, handlers)
+    return Route(pattern, file, kind, segments, methods, allow, handlers)
 
 
 def _special(

@@ -10,6 +10,10 @@ encoded as UTF-8), or any iterable of `bytes` to stream. Handlers build one:
 Calling the response as a WSGI app (`response(environ, start_response)`) is
 the last step of every request: it adds `Content-Length`, drops the body of a
 HEAD request and of a 204 or 304, and hands everything to the server.
+
+A `FileBody` sends a file (or a part of it) without reading it into memory,
+by the server's `wsgi.file_wrapper` where it has one; `make_conditional`
+turns a response the client already has into a 304 (see `conditional`).
 """
 
 from __future__ import annotations
@@ -21,11 +25,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from werkzeug.http import dump_cookie
 
+from . import conditional
 from .headers import HeaderItems, Headers
+
+if TYPE_CHECKING:
+    from .request import Request
 
 Body = str | bytes | Iterable[bytes]
 StartResponse = Callable[..., Any]
@@ -157,6 +165,32 @@ class Response:
         """Tell the browser to forget a cookie: an empty value that expired long ago."""
         self.set_cookie(key, max_age=0, expires=0, path=path, domain=domain)
 
+    def make_conditional(self, request: Request) -> Response:
+        """Answer 304 Not Modified, with no body, when the client already has this.
+
+            def GET(request):
+                return Response.json(products()).make_conditional(request)
+
+        For a GET or HEAD that would be a 200: a `bytes` body without an
+        `ETag` gets one (a hash of the body), then the request's
+        `If-None-Match`, or else its `If-Modified-Since` against
+        `Last-Modified`, decides (see `conditional.is_fresh`). Any other
+        method or status is left as it is. Returns the response itself.
+        """
+        if request.method not in ("GET", "HEAD") or self.status != 200:
+            return self
+        headers = self.headers
+        etag = headers.get("ETag")
+        if etag is None and isinstance(self.body, bytes):
+            etag = headers["ETag"] = conditional.etag_for(self.body)
+        if conditional.is_fresh(request.environ, etag, headers.get("Last-Modified")):
+            # The 304 keeps ETag, Last-Modified, Cache-Control and Vary (RFC
+            # 9110 §15.4.5); sending drops the body and its type and length.
+            self.status = 304
+            _close(self.body)
+            self.body = b""
+        return self
+
     def __call__(
         self, environ: Mapping[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
@@ -172,6 +206,12 @@ class Response:
         if isinstance(body, bytes):  # the usual case: the whole body at once
             start_response(line, self.headers.wsgi_list(len(body)))
             return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        if isinstance(body, FileBody):  # a file: its length is known
+            start_response(line, self.headers.wsgi_list(body.length))
+            if environ["REQUEST_METHOD"] == "HEAD":
+                body.close()
+                return []
+            return body.send(environ)
         start_response(line, self.headers.wsgi_list())  # a stream: its length is not known
         if environ["REQUEST_METHOD"] == "HEAD":
             _close(body)
@@ -180,6 +220,56 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response {self.status}>"
+
+
+class FileBody:
+    """An open binary `file` of `size` bytes as a response body: the whole
+    file, or `length` bytes from `start`.
+
+        file = open("public/logo.png", "rb")
+        size = os.fstat(file.fileno()).st_size
+        Response(FileBody(file, size), content_type="image/png")
+
+    Sent in chunks, never read whole into memory; where the rest of the file
+    from `start` is what is sent, the server's `wsgi.file_wrapper` sends it
+    instead (gunicorn's uses `sendfile`: the bytes never enter Python). The
+    file is closed when the server is done with the body, or when it is not
+    sent at all (a HEAD, a 304).
+    """
+
+    __slots__ = ("file", "length", "to_end")
+
+    CHUNK = 64 * 1024
+
+    def __init__(
+        self, file: IO[bytes], size: int, start: int = 0, length: int | None = None
+    ) -> None:
+        self.file = file
+        self.length = size - start if length is None else length
+        self.to_end = start + self.length >= size
+        if start:
+            file.seek(start)
+
+    def send(self, environ: Mapping[str, Any]) -> Iterable[bytes]:
+        """The iterable to hand the server: its file wrapper, or this body."""
+        wrapper = environ.get("wsgi.file_wrapper")
+        # A file wrapper sends to the end of the file (PEP 3333): a range
+        # that stops short of the end is sent by reading it here.
+        if wrapper is not None and self.to_end:
+            return wrapper(self.file, self.CHUNK)  # type: ignore[no-any-return]
+        return self
+
+    def __iter__(self) -> Iterator[bytes]:
+        left, read = self.length, self.file.read
+        while left > 0:
+            chunk = read(min(left, self.CHUNK))
+            if not chunk:  # the file shrank since it was measured
+                raise OSError(f"{self.file.name}: ended {left} bytes early")
+            left -= len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _close(body: Body) -> None:

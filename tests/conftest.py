@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from wsgiref.validate import validator
 
 import pytest
@@ -80,6 +81,16 @@ def make_client(tmp_path: Path) -> Callable[..., Client]:
         return Client(validator(app))
 
     return make
+
+
+class BufferedClient(Client):
+    """A test client that reads each answer whole and closes the app's
+    iterator, as a server does (`wsgiref.validate` insists, and a file body
+    left open would be a ResourceWarning): `BufferedClient(app).get("/")`."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
 
 
 JSON_ROUTE = """
