@@ -33,7 +33,7 @@ from types import EllipsisType
 from typing import Any
 
 from . import fallback, paths
-from .errors import HTTPError, error_response, prefers_html
+from .errors import HTTPError, error_response, prefers_html, private
 from .fallback import WSGIApp
 from .loader import METHODS, Handler, Route, load_tree
 from .public import check_conflicts, load_public
@@ -175,21 +175,38 @@ class App:
         return next((page.handler for page in self.not_found_pages if page.covers(path)), None)
 
     def run_proxy(self, request: Request) -> Response:
-        """`proxy(request)` from proxy.py: a `Response` answers the request
-        before routing (auth, redirects, maintenance); None lets it through."""
-        assert self.proxy is not None
+        """proxy.py's `proxy`, for the paths its `config` matcher names (all
+        of them without one), then the rest:
+
+        `proxy(request)` answers with a `Response` before routing (auth,
+        redirects, maintenance), or lets the request go on with None.
+        `proxy(request, handle)` is given `handle` (`App.after_proxy`: all
+        that comes after it) and returns the `Response` that `handle(request)`
+        gave it, changed (CORS, security headers, timing) or replaced.
+        """
+        proxy = self.proxy
+        assert proxy is not None
         try:
-            result = _invoke(self.proxy, request)
-            if result is None:
+            if not proxy.runs_for(request.environ):
                 return self.dispatch(request)
+            result = _invoke(proxy.handler, request, self.after_proxy)
             if isinstance(result, Response):
                 return result
+            wraps = proxy.handler.arity == 2
+            if result is None and not wraps:
+                return self.dispatch(request)
+            expected = "handle(request)'s Response or its own" if wraps else "a Response or None"
             raise TypeError(
-                f"{self.proxy.file}: proxy() returned {type(result).__name__}, "
-                "expected a Response or None."
+                f"{proxy.handler.file}: proxy() returned {type(result).__name__}, "
+                f"expected {expected}."
             )
         except Exception as error:
             return self.failed(error, request.environ)
+
+    def after_proxy(self, request: Request) -> Response:
+        """A proxy's `handle`: `dispatch`, with an answer that is the proxy's
+        to change (never one the framework shares between requests)."""
+        return private(self.dispatch(request))
 
     def call(self, handler: Handler, request: Request) -> Response:
         """Call the handler the way its signature asks, and check what it returns."""

@@ -18,6 +18,7 @@ from typing import Any
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from .headers import Headers
 from .response import Response
 
 
@@ -97,12 +98,30 @@ def error_response(
     return _error(status, message, as_html, headers, detail, details)
 
 
+class _Shared(Response):
+    """One of the framework's own answers, built once and sent many times."""
+
+    __slots__ = ()
+
+
+def private(response: Response) -> Response:
+    """`response` itself, unless it is one of the framework's shared answers:
+    then a copy of it, which code that may change it (a proxy adding a
+    header) can change without changing it for every other request."""
+    if type(response) is not _Shared:
+        return response
+    copy = Response.__new__(Response)
+    copy.status, copy.body = response.status, response.body
+    copy.headers = Headers.trusted(response.headers.items())  # items(): a new list
+    return copy
+
+
 @functools.lru_cache(maxsize=256)
 def _plain_error(status: int, message: str, as_html: bool) -> Response:
     # The framework's own answers repeat ("404 Not Found" for every stray
     # path), so each is built once and sent many times. Sending a response
-    # never changes it, and nothing else ever sees these.
-    return _error(status, message, as_html)
+    # never changes it; what is handed to a proxy is `private`.
+    return _error(status, message, as_html, kind=_Shared)
 
 
 def _error(
@@ -112,6 +131,7 @@ def _error(
     headers: Mapping[str, str] | None = None,
     detail: str | None = None,
     details: Mapping[str, Any] | None = None,
+    kind: type[Response] = Response,
 ) -> Response:
     if as_html:
         title = html.escape(f"{status} {reason_phrase(status)}")
@@ -123,9 +143,9 @@ def _error(
         if detail:
             page += f"<pre>{html.escape(detail)}</pre>\n"
         page += "</body></html>\n"
-        return Response.html(page, status, headers)
+        return kind.html(page, status, headers)
     body: dict[str, Any] = {"error": message, **(details or {})}
     body["error"] = message  # details add keys; they never replace the message
     if detail:
         body["traceback"] = detail
-    return Response.json(body, status, headers)
+    return kind.json(body, status, headers)

@@ -11,7 +11,8 @@ Beside routes and pages, a tree may hold:
 
     layout.py      Layout(children, request): wraps every page at and below it
     not_found.py   NotFound(request): the HTML 404 for unmatched paths below it
-    proxy.py       proxy(request), at the root only: runs before routing
+    proxy.py       proxy(request) or proxy(request, handle), at the root only:
+                   runs before routing (where its `config` matcher says)
 
 Route files are imported by path, as modules of a private package of the
 tree's own (`_microroute_tree_1.api.products.%route`: see `packages`), never
@@ -32,8 +33,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from . import packages, rules, segments
+from . import matcher, packages, paths, rules, segments
 from .errors import RouteError
+from .matcher import Matcher
 from .response import Response
 from .rules import RoutableFile
 from .segments import CATCH_ALL, STATIC, Segment
@@ -93,12 +95,24 @@ class NotFoundPage:
 
 
 @dataclass(frozen=True)
+class Proxy:
+    """The root's `proxy.py`: its function, and the paths it runs for."""
+
+    handler: Handler  # proxy(), (request) or (request, handle)
+    matcher: Matcher | None  # from its `config`; None: every request
+
+    def runs_for(self, environ: dict[str, Any]) -> bool:
+        """Whether the proxy runs for this request's path."""
+        return self.matcher is None or self.matcher.matches(paths.split(environ))
+
+
+@dataclass(frozen=True)
 class Tree:
     """Everything `App` serves from one route folder."""
 
     routes: list[Route]  # in match order
     not_found: list[NotFoundPage]  # the deepest first: the nearest one wins
-    proxy: Handler | None
+    proxy: Proxy | None
 
 
 def load(app_dir: str | os.PathLike[str]) -> list[Route]:
@@ -160,8 +174,7 @@ def _load_tree(tree: _Tree) -> Tree:
         proxy = None
         proxy_path = os.path.join(root, PROXY)
         if os.path.isfile(proxy_path):
-            source = _Source((), PROXY, proxy_path)
-            proxy = _special(tree, source, "proxy", (0, 1), "(request)")
+            proxy = _proxy(tree, _Source((), PROXY, proxy_path))
     except BaseException:
         packages.forget(tree.package)
         raise
@@ -291,10 +304,19 @@ def _special(
     shape: str,
     layouts: tuple[Handler, ...] = (),
 ) -> Handler:
-    """A `layout.py`, `not_found.py` or `proxy.py`: one function, one signature."""
+    """A `layout.py` or `not_found.py`: one function, one signature."""
     file = tree.shown(source)
     function = _required(vars(_import(tree, source)), name, file)
     return _handler(function, name, file, arities, shape, layouts)
+
+
+def _proxy(tree: _Tree, source: _Source) -> Proxy:
+    """A `proxy.py`: as `_special`, with its `config` read too."""
+    file = tree.shown(source)
+    namespace = vars(_import(tree, source))
+    function = _required(namespace, "proxy", file)
+    handler = _handler(function, "proxy", file, (0, 1, 2), "(request) or (request, handle)")
+    return Proxy(handler, matcher.from_config(namespace.get("config"), file))
 
 
 def _not_found(tree: _Tree, source: _Source, layouts: Layouts) -> NotFoundPage:
@@ -323,7 +345,8 @@ _TEACHING = {
     "Page": "a page file exports a function named Page that returns HTML.",
     "Layout": "a layout file exports a function named Layout that wraps its children in HTML.",
     "NotFound": "a not-found file exports a function named NotFound that returns HTML.",
-    "proxy": "a proxy file exports a function named proxy that returns a Response or None.",
+    "proxy": "a proxy file exports a function named proxy(request) that returns a Response "
+    "or None, or proxy(request, handle) that returns handle(request)'s Response or its own.",
 }
 
 Namespace = dict[str, Any]  # a module's globals: `vars(module)`

@@ -444,7 +444,7 @@ def test_a_group_not_found_beside_a_plain_one_at_another_url_is_fine(
         ("def not_found():\n    return ''\n", "app/docs/not_found.py defines no NotFound"),
         ("import missing_module_xyz\n", "app/docs/not_found.py failed to import"),
     ],
-    ids=["two-params", "missing", "import-error"],
+    ids=["three-params", "missing", "import-error"],
 )
 def test_a_bad_not_found_is_a_route_error_naming_the_file(
     tree: Tree, source: str, expected: str
@@ -655,12 +655,12 @@ def test_a_proxy_that_raises_is_a_500_with_the_traceback_in_the_log(
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("def proxy(request, params):\n    return None\n", "app/proxy.py"),
+        ("def proxy(request, handle, extra):\n    return None\n", "app/proxy.py"),
         ("def middleware(request):\n    return None\n", "app/proxy.py defines no proxy"),
         ("def Proxy(request):\n    return None\n", "Found 'Proxy'"),
         ("def proxy(request:\n", "app/proxy.py failed to import: SyntaxError"),
     ],
-    ids=["two-params", "missing", "capitalized", "syntax-error"],
+    ids=["three-params", "missing", "capitalized", "syntax-error"],
 )
 def test_a_bad_proxy_is_a_route_error_naming_the_file(
     tree: Tree, source: str, expected: str

@@ -1,0 +1,281 @@
+"""The proxy in full (SPEC §9): `proxy(request, handle)` wraps everything after it,
+and `config = {"matcher": [...]}` limits where it runs.
+
+The proxies here are the ones a site writes: CORS for an API (answering the
+preflight itself, and marking every `/api` answer, the framework's own 404,
+405, 308 and 500 included) and a header-adding proxy limited by a matcher.
+Requests go through werkzeug's `Client` over `wsgiref.validate` (conftest).
+(The simple `proxy(request)` is tested with layouts and not-found pages, in
+test_pages.py.)
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from wsgiref.validate import WSGIWarning
+
+import pytest
+from test_pages import BROWSER, MakeClient, Tree, fetch, page, refusal
+from werkzeug.test import Client
+
+ORIGIN = "https://shop.example"
+
+CORS_PROXY = """
+from microroute import Response
+
+ALLOWED_ORIGINS = {"https://shop.example"}
+config = {"matcher": ["/api/:path*"]}
+
+def proxy(request, handle):
+    origin = request.headers.get("Origin")
+    allowed = origin in ALLOWED_ORIGINS
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        # The preflight: answered here, before any route sees it.
+        response = Response("", status=204)
+        if allowed:
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+    else:
+        response = handle(request)
+    if allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers.add("Vary", "Origin")
+    return response
+"""
+
+API_SITE = {
+    "proxy.py": CORS_PROXY,
+    "about/page.py": page("about"),
+    "api/items/route.py": """
+        from microroute import HTTPError, Response
+
+        def GET(request):
+            if request.query.get("fail") == "crash":
+                raise RuntimeError("the handler broke")
+            if request.query.get("fail") == "teapot":
+                raise HTTPError(418, "short and stout")
+            return Response.json(["hat"])
+
+        def POST(request):
+            return Response.json(request.json(), status=201)
+    """,
+}
+
+
+@pytest.fixture
+def api(make_client: MakeClient) -> Client:
+    return make_client(API_SITE)
+
+
+def from_shop(
+    client: Client, method: str, path: str, **options: object
+) -> tuple[int, dict[str, str]]:
+    """A request from the shop's origin: its status and headers."""
+    headers = {"Origin": ORIGIN, **options.pop("headers", {})}  # type: ignore[dict-item]
+    with warnings.catch_warnings():
+        # wsgiref.validate warns of a method it does not know ("FOO"): that is the point.
+        warnings.simplefilter("ignore", WSGIWarning)
+        response = fetch(client, method, path, headers=headers, **options)
+    return response.status_code, {name: value for name, value in response.headers.items()}
+
+
+def test_the_preflight_is_answered_by_the_proxy(api: Client) -> None:
+    status, headers = from_shop(
+        api, "OPTIONS", "/api/items",
+        headers={"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+    )
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert headers["Access-Control-Allow-Methods"] == "GET, POST, PUT, PATCH, DELETE"
+    assert headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
+    assert "Allow" not in headers  # not the route's automatic OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/items", 200),
+        ("POST", "/api/items", 201),
+        ("GET", "/api/nothing-here", 404),  # the framework's own 404
+        ("DELETE", "/api/items", 405),  # the framework's own 405
+        ("GET", "/api/items/", 308),  # the framework's own redirect
+        ("GET", "/api/items?fail=teapot", 418),  # a handler's HTTPError
+        ("GET", "/api/items?fail=crash", 500),  # a handler's crash
+        ("FOO", "/api/items", 501),  # a method HTTP does not know
+    ],
+)
+def test_every_api_answer_gets_the_cors_header(
+    api: Client, method: str, path: str, status: int
+) -> None:
+    got, headers = from_shop(api, method, path, json={"name": "hat"} if method == "POST" else None)
+    assert got == status
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert headers["Vary"] == "Origin"
+
+
+def test_the_framework_keeps_its_own_headers_under_the_proxy(api: Client) -> None:
+    status, headers = from_shop(api, "DELETE", "/api/items")
+    assert (status, headers["Allow"]) == (405, "GET, HEAD, OPTIONS, POST")
+
+
+def test_an_origin_not_allowed_gets_no_cors_header(api: Client) -> None:
+    response = fetch(api, "GET", "/api/items", headers={"Origin": "https://evil.example"})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_a_marked_framework_answer_is_not_marked_for_everyone(api: Client) -> None:
+    # The framework builds its own 404 once and sends it many times: the
+    # proxy is handed a copy of it to change, never the one all requests share.
+    for _ in range(2):
+        status, headers = from_shop(api, "GET", "/api/nothing-here")
+        assert status == 404
+        assert fetch(api, "GET", "/api/nothing-here").headers.get_all("Vary") == ["Origin"]
+    outside = fetch(api, "GET", "/nothing-here", headers={"Origin": ORIGIN})
+    assert outside.status_code == 404
+    assert "Access-Control-Allow-Origin" not in outside.headers
+    assert "Vary" not in outside.headers
+
+
+def test_the_matcher_leaves_other_paths_alone(api: Client) -> None:
+    status, headers = from_shop(api, "GET", "/about")
+    assert status == 200
+    assert "Access-Control-Allow-Origin" not in headers
+    assert "Vary" not in headers
+    # The route's own automatic OPTIONS, outside the matcher.
+    status, headers = from_shop(api, "OPTIONS", "/about",
+                                headers={"Access-Control-Request-Method": "GET"})
+    assert (status, headers["Allow"]) == (204, "GET, HEAD, OPTIONS")
+
+
+def test_the_matcher_sees_the_path_the_router_sees(api: Client) -> None:
+    # "/api%2Fitems" is one segment, "api/items": the router serves nothing
+    # there, and the proxy, seeing the same segment, does not run either.
+    response = fetch(api, "GET", "/api%2Fitems", headers={"Origin": ORIGIN})
+    assert response.status_code == 404
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+# -- replacing, timing, and the fallback -----------------------------------------
+
+
+WRAPPING = """
+import time
+from microroute import Response
+
+def proxy(request, handle):
+    started = time.perf_counter()
+    response = handle(request)
+    if response.status == 404 and request.path.startswith("/old/"):
+        return Response.redirect("/about", 308)  # replaced
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+"""
+
+
+class Legacy:
+    def __call__(self, environ: dict[str, object], start_response: object) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])  # type: ignore[operator]
+        return [b"legacy"]
+
+
+def test_a_proxy_adds_headers_to_a_page_and_can_replace_an_answer(make_client: MakeClient) -> None:
+    client = make_client({"proxy.py": WRAPPING, "about/page.py": page("about")})
+    about = fetch(client, "GET", "/about")
+    assert (about.status_code, about.text) == (200, "about")
+    assert about.headers["X-Frame-Options"] == "DENY"
+    assert about.headers["Server-Timing"].startswith("app;dur=")
+    moved = fetch(client, "GET", "/old/about")
+    assert (moved.status_code, moved.headers["Location"]) == (308, "/about")
+    assert "X-Frame-Options" not in moved.headers
+    html_404 = fetch(client, "GET", "/missing", headers={"Accept": BROWSER})
+    assert (html_404.status_code, html_404.headers["X-Frame-Options"]) == (404, "DENY")
+
+
+def test_a_proxy_wraps_the_fallback_answer_too(make_client: MakeClient) -> None:
+    client = make_client({"proxy.py": WRAPPING, "about/page.py": page("about")},
+                         fallback=Legacy())
+    response = fetch(client, "GET", "/legacy")
+    assert (response.status_code, response.text) == (200, "legacy")
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_head_request_through_a_wrapping_proxy_has_no_body(make_client: MakeClient) -> None:
+    client = make_client({"proxy.py": WRAPPING, "about/page.py": page("about")})
+    response = fetch(client, "HEAD", "/about")
+    assert (response.status_code, response.data) == (200, b"")
+    assert response.headers["Content-Length"] == "5"
+
+
+# -- what a proxy gets wrong -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "logged"),
+    [
+        ("def proxy(request, handle):\n    handle(request)\n",
+         "app/proxy.py: proxy() returned NoneType, "
+         "expected handle(request)'s Response or its own."),
+        ("def proxy(request, handle):\n    return handle(request).status\n",
+         "app/proxy.py: proxy() returned int"),
+        ("def proxy(request, handle):\n    handle(request)\n    raise RuntimeError('after')\n",
+         "RuntimeError: after"),
+    ],
+    ids=["none", "not-a-response", "raises"],
+)
+def test_a_wrapping_proxy_that_fails_is_a_logged_500(
+    make_client: MakeClient, source: str, logged: str
+) -> None:
+    client = make_client({"proxy.py": source, "about/page.py": page("about")})
+    log = io.StringIO()
+    response = fetch(client, "GET", "/about", errors_stream=log)
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "Internal Server Error"}
+    assert logged in log.getvalue()
+
+
+def test_a_wrapping_proxy_raising_http_error_gives_that_status(make_client: MakeClient) -> None:
+    source = (
+        "from microroute import HTTPError\n\n"
+        "def proxy(request, handle):\n"
+        "    if 'Authorization' not in request.headers:\n"
+        "        raise HTTPError(401, 'Sign in first', {'WWW-Authenticate': 'Bearer'})\n"
+        "    return handle(request)\n"
+    )
+    client = make_client({"proxy.py": source, "about/page.py": page("about")})
+    refused = fetch(client, "GET", "/about")
+    assert (refused.status_code, refused.headers["WWW-Authenticate"]) == (401, "Bearer")
+    assert fetch(client, "GET", "/about", headers={"Authorization": "x"}).text == "about"
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("{'matcher': ['/api/:path*/edit']}", "must be the last segment"),
+        ("{'matcher': ['/((?!static).*)']}", "syntax microroute does not support"),
+        ("{'matcher': 'api'}", "must be a path starting with '/'"),
+        ("{'matchers': ['/api']}", "config must be a dict with one key, 'matcher'"),
+    ],
+)
+def test_a_malformed_matcher_is_refused_at_load(tree: Tree, config: str, expected: str) -> None:
+    source = f"config = {config}\n\ndef proxy(request, handle):\n    return handle(request)\n"
+    message = refusal(tree({"proxy.py": source, "about/page.py": page("about")}))
+    assert message.startswith("app/proxy.py: ")
+    assert expected in message
+
+
+def test_a_matcher_limits_a_proxy_that_answers_by_itself(make_client: MakeClient) -> None:
+    source = (
+        "from microroute import Response\n\n"
+        "config = {'matcher': '/admin/:rest*'}\n\n"
+        "def proxy(request):\n"
+        "    return Response('sign in', status=401)\n"
+    )
+    client = make_client({"proxy.py": source, "about/page.py": page("about"),
+                          "admin/page.py": page("admin")})
+    assert fetch(client, "GET", "/admin").status_code == 401
+    assert fetch(client, "GET", "/about").text == "about"
