@@ -10,7 +10,12 @@ query-string values is the handlers' job: the store takes plain ints and strings
 Prices are integer cents. It is safe under `gunicorn -w 4`: the database runs in
 WAL mode, waits up to a busy timeout for a lock, and each process and thread
 opens its own connection on first use, never at import. A database still locked
-after the timeout raises `StoreBusyError`, which the route layer can answer with 503.
+after the timeout raises `StoreBusyError`, which the route layer can answer with 503;
+a full database or disk raises `StoreFullError` (nothing was written; reads go on).
+
+A connection that SQLite opened read-only (the file was read-only at that moment)
+stays read-only after the file is made writable again; a write that finds it so
+reconnects once and tries again, so the store recovers without a restart.
 
 One rule for servers that fork: nothing may have the database open in the parent
 at the moment it forks. SQLite keeps its file locks in per-process state, which a
@@ -43,21 +48,39 @@ class Product(TypedDict):
     price: int
 
 
-class StoreBusyError(Exception):
+class StoreError(Exception):
+    """The database could not do what was asked, for a reason that is no bug:
+    `except StoreError` catches each kind below."""
+
+
+class StoreBusyError(StoreError):
     """The database stayed locked by another writer for longer than the busy timeout."""
 
 
+class StoreFullError(StoreError):
+    """The database, or the disk it is on, has no room for the write; nothing
+    was written, and reading still works."""
+
+
 @contextmanager
-def _lock_timeouts_as_busy_error() -> Iterator[None]:
-    # sqlite3 reports a lock timeout as a generic OperationalError, the same class
-    # as a syntax error; callers need to tell "try again later" apart from a bug.
+def _sqlite_errors_as_store_errors() -> Iterator[None]:
+    # sqlite3 reports a lock timeout or a full disk as a generic OperationalError,
+    # the same class as a syntax error; callers need to tell "try again later" and
+    # "out of room" apart from a bug. (The message is all Python 3.10 gives.)
     try:
         yield
     except sqlite3.OperationalError as error:
         message = str(error).lower()
         if "locked" in message or "busy" in message:
             raise StoreBusyError(str(error)) from error
+        if "disk is full" in message:  # SQLITE_FULL: "database or disk is full"
+            raise StoreFullError(str(error)) from error
         raise
+
+
+def _is_read_only(error: sqlite3.OperationalError) -> bool:
+    # SQLITE_READONLY: "attempt to write a readonly database".
+    return "readonly database" in str(error)
 
 
 class Store:
@@ -130,9 +153,21 @@ class Store:
 
     def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         # Connecting is inside too: creating the schema may wait for the write lock.
-        with _lock_timeouts_as_busy_error():
-            # fetchall() runs the statement to completion: an INSERT/UPDATE ...
-            # RETURNING only commits (and frees the write lock) once it is finished.
+        with _sqlite_errors_as_store_errors():
+            try:
+                # fetchall() runs the statement to completion: an INSERT/UPDATE ...
+                # RETURNING only commits (and frees the write lock) once it is finished.
+                return self._connection().execute(sql, params).fetchall()
+            except sqlite3.OperationalError as error:
+                if not _is_read_only(error):
+                    raise
+            # SQLite opens the file read-only when it cannot open it for writing,
+            # and a connection never looks again: without a new one, this worker
+            # would refuse every write until it is restarted. The failed statement
+            # changed nothing (each is its own transaction), so trying it once more
+            # on a new connection is safe; if the file is still read-only, the
+            # error stands.
+            self.close()
             return self._connection().execute(sql, params).fetchall()
 
     def _connection(self) -> sqlite3.Connection:

@@ -1,6 +1,6 @@
 """Shared fixtures: route trees written to disk, the app behind werkzeug's test
 `Client` (plain, and wrapped in `wsgiref.validate.validator` for PEP 3333),
-and a real gunicorn on 127.0.0.1.
+a real gunicorn on 127.0.0.1, and a file that cannot be written (even by root).
 
 Under CI (`CI=true`) a skipped test is a failure: a test that needs something
 missing on the machine may skip on a laptop, never in CI.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ import types
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from wsgiref.validate import validator
@@ -91,6 +93,36 @@ class BufferedClient(Client):
     def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs.setdefault("buffered", True)
         return super().open(*args, **kwargs)
+
+
+@contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """Inside the block, no process can open `path` for writing; afterwards it
+    is writable again, with the -wal and -shm companions SQLite may have made.
+
+    Permission bits bind everyone but root, and the tests may run as root: then
+    the file is made immutable (`chattr +i`, which binds root too; it needs
+    CAP_LINUX_IMMUTABLE and a filesystem that keeps the flag, such as ext4).
+    """
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            # SQLite gives the companions it creates the database's mode.
+            for file in path.parent.glob(path.name + "*"):
+                file.chmod(0o644)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("no `chattr` on PATH (Debian: apt-get install e2fsprogs)")
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True,
+                          timeout=10)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a file unwritable for root: chattr +i: {made.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True, timeout=10)
 
 
 JSON_ROUTE = """

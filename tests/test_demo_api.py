@@ -780,3 +780,39 @@ def test_a_database_locked_before_first_use_is_a_503(api: Api, db_path: Path) ->
         holder.execute("ROLLBACK")
         holder.close()
     assert api.products() == SEEDS
+
+
+# -- a full database -------------------------------------------------------
+
+
+def test_writes_to_a_full_database_are_a_507_and_reads_go_on(api: Api) -> None:
+    store = default_store()
+    assert api.products() == SEEDS
+    # A cap on the file's pages makes SQLite itself answer SQLITE_FULL ("database
+    # or disk is full"), as a full disk does. The app runs in this thread, so
+    # this is the connection it uses.
+    connection = store._connection()
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")
+    statuses = [api("POST", "/api/products", {"name": "Filler " + "x" * 150, "price": 1})
+                .status_code for _ in range(100)]
+    assert 507 in statuses and set(statuses) <= {201, 507}, statuses
+    listed = api.products()
+
+    wide = "A name wide enough to need a page of its own " * 4
+    for response in [
+        api("POST", "/api/products", {"name": wide, "price": 1}),
+        api("PUT", "/api/products/1", {"name": wide, "price": 1}),
+        api("PATCH", "/api/products/2", {"name": wide}),
+    ]:
+        message = error_of(response, 507)
+        assert "full" in message and "nothing was saved" in message
+        assert "Retry-After" not in response.headers  # no use retrying until there is room
+    # Reads go on, and nothing was half-written.
+    assert api.products() == listed
+    assert api.get("/api/products/1").get_json() == SEEDS[0]
+    assert api.get("/products").status_code == 200
+    assert api.errors.getvalue() == ""  # no crash: no traceback logged
+
+    connection.execute("PRAGMA max_page_count = 1000000")  # room again
+    assert api.create("Monitor")["name"] == "Monitor"

@@ -1,13 +1,17 @@
 """The demo app under a real gunicorn on 127.0.0.1, with its own SQLite file in
-`tmp_path`: a smoke test, the admin token kept out of the server's log, and 4
-workers taking concurrent writes from 4 client threads.
+`tmp_path`: a smoke test, the admin token kept out of the server's log, a worker
+restarted while the file was read-only, and 4 workers taking concurrent writes
+from 4 client threads.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Server
+from conftest import Server, unwritable
 from demo_app.store import DB_ENV_VAR
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
@@ -87,6 +91,40 @@ def test_the_admin_token_stays_out_of_responses_and_the_log(
         assert token.encode() not in body
         assert token not in json.dumps(headers)
     assert token not in server.log.read_text()
+
+
+def restart_workers(server: Server, timeout: float = 20.0) -> list[int]:
+    """SIGHUP: gunicorn replaces every worker; wait until only new ones are left."""
+    old = set(server.worker_pids())
+    os.kill(server.process.pid, signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    while not (pids := server.worker_pids()) or old & set(pids):
+        assert time.monotonic() < deadline, f"workers {old} were not replaced"
+        time.sleep(0.05)
+    return pids
+
+
+def test_a_worker_started_while_the_file_was_read_only_writes_once_it_is_writable(
+    serve: Callable[..., Server], tmp_path: Path
+) -> None:
+    db_path = tmp_path / "demo.sqlite3"
+    server = serve("demo_app:app", env=demo_env(tmp_path))
+    product = {"name": "Monitor", "price": 1}
+    assert post_json(server, "/api/products", product)[0] == 201
+
+    with unwritable(db_path):
+        first = restart_workers(server)
+        # The new worker's first use opens the file, and SQLite opens it read-only.
+        assert len(get_json(server, "/api/products")) == 3
+        status, _, body = post_json(server, "/api/products", product)
+        assert status == 500, body  # the file really is read-only: a crash, logged
+        assert "attempt to write a readonly database" in server.log.read_text()
+
+    # Writable again: the next write succeeds on the same worker, not restarted.
+    status, _, body = post_json(server, "/api/products", product)
+    assert status == 201, body
+    assert server.worker_pids() == first
+    assert len(get_json(server, "/api/products")) == 4
 
 
 @pytest.mark.slow

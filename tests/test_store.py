@@ -17,12 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from conftest import unwritable
 from demo_app.store import (
     DB_ENV_VAR,
     DEFAULT_DB_FILE,
     Product,
     Store,
     StoreBusyError,
+    StoreError,
+    StoreFullError,
     default_store,
 )
 
@@ -474,3 +477,58 @@ def test_other_sqlite_errors_are_not_reported_as_busy(tmp_path: Path) -> None:
     store = Store(tmp_path)  # a directory: SQLite cannot open it at all
     with pytest.raises(sqlite3.OperationalError, match="unable to open"):
         store.list_products()
+
+
+# -- a read-only file -----------------------------------------------------------
+
+
+def test_a_connection_opened_read_only_reconnects_once_the_file_is_writable(
+    store: Store, db_path: Path
+) -> None:
+    assert store.list_products() == SEEDS  # creates the file
+    store.close()
+    with unwritable(db_path):
+        assert store.list_products() == SEEDS  # SQLite opens it read-only: reads work
+        # Still read-only on a new connection: the error stands.
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store.create("Monitor", 14999)
+        assert store.list_products() == SEEDS  # that new connection is read-only too
+    # Writable again, while the connection opened read-only is still open.
+    assert store.create("Monitor", 14999)["id"] == 3
+    assert names(store.list_products()) == ["Keyboard", "Mouse", "Monitor"]
+
+
+# -- a full database ------------------------------------------------------------
+
+
+def fill_up(store: Store) -> None:
+    """Cap the file at the pages it has now (SQLite's own limit, the same
+    SQLITE_FULL as a full disk), then add products until one does not fit."""
+    store.list_products()
+    # The store's own connection for this thread: max_page_count is per connection.
+    connection = store._connection()
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreFullError, match="full"):
+        for number in range(10_000):
+            store.create(f"Filler {number:05} " + "x" * 150, number)
+
+
+def test_a_full_database_raises_store_full_and_reads_go_on(store: Store) -> None:
+    fill_up(store)
+    listed = store.list_products()
+    assert listed[:2] == SEEDS and len(listed) > 2
+    assert store.get(1) == SEEDS[0]
+    # Each refused write changed nothing.
+    wide = "A name long enough to need more room " * 5
+    with pytest.raises(StoreFullError):
+        store.create(wide, 14999)
+    with pytest.raises(StoreFullError):
+        store.replace(1, wide, 1)
+    assert store.list_products() == listed
+    assert isinstance(StoreFullError("x"), StoreError)
+    assert isinstance(StoreBusyError("x"), StoreError)
+
+    # Room again (a freed disk; here, a higher cap): writes work, no restart needed.
+    store._connection().execute("PRAGMA max_page_count = 1000000")
+    assert store.create("Monitor", 14999)["name"] == "Monitor"

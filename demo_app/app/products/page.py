@@ -5,7 +5,7 @@ validation message when the input is refused."""
 
 from html import escape
 
-from ..api._lib.products import MAX_LIMIT, store, store_errors_as_503
+from ..api._lib.products import MAX_LIMIT, store, store_errors_as_http_errors
 
 SCRIPT = """
 const form = document.querySelector("#add");
@@ -47,7 +47,7 @@ form.addEventListener("submit", async (event) => {
 """
 
 
-@store_errors_as_503
+@store_errors_as_http_errors
 def Page():
     products = store().list_products(limit=MAX_LIMIT)
     items = "\n".join(

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from demo_app.store import StoreBusyError, default_store
+from demo_app.store import StoreBusyError, StoreFullError, default_store
 from microroute import HTTPError, Request, Response
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
@@ -26,9 +26,11 @@ PRICE_RULE = "must be an integer ≥ 0"
 MAX_PRICE = 2**63 - 1  # SQLite's largest integer
 
 
-def store_errors_as_503(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """A database still locked after its busy timeout is a 503, not a 500:
-    the client may simply try again."""
+def store_errors_as_http_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """What the store cannot do is the server's answer, not a 500: a database
+    still locked after its busy timeout is a 503 (the client may simply try
+    again); a full database or disk is a 507, since trying again soon will not
+    help until someone makes room."""
 
     @functools.wraps(handler)  # keeps the signature the framework reads
     def guarded(*args: Any) -> Response:
@@ -37,6 +39,9 @@ def store_errors_as_503(handler: Callable[..., Response]) -> Callable[..., Respo
         except StoreBusyError:
             raise HTTPError(503, "The database is busy; try again shortly.",
                             {"Retry-After": "1"}) from None
+        except StoreFullError:
+            raise HTTPError(507, "The database is full, so nothing was saved;"
+                                 " reading still works.") from None
 
     return guarded
 
