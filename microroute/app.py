@@ -226,7 +226,7 @@ class App:
         expected = "a Response or a str" if handler.name in _PAGES else "a Response"
         raise TypeError(
             f"{handler.file}: {handler.name}() returned {type(result).__name__}, "
-            f"expected {expected}."
+            f"expected {expected} (for JSON: return Response.json(...))."
         )
 
     def in_layouts(self, html: str, page: Handler, request: Request) -> str:

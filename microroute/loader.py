@@ -123,6 +123,11 @@ def load(app_dir: str | os.PathLike[str]) -> list[Route]:
 def load_tree(app_dir: str | os.PathLike[str]) -> Tree:
     """Read the route tree under `app_dir`; raise `RouteError` if it breaks a rule."""
     root = os.path.realpath(app_dir)
+    if os.path.isfile(root):
+        raise RouteError(
+            f"{root} is a file: App() takes the route folder that holds the page.py and "
+            'route.py files, such as App(Path(__file__).parent / "app")'
+        )
     if not os.path.isdir(root):
         raise RouteError(f"Route directory not found: {root}")
     with _collector_paused():

@@ -125,6 +125,29 @@ def unwritable(path: Path) -> Iterator[None]:
         subprocess.run(["chattr", "-i", str(path)], check=True, timeout=10)
 
 
+def cli_env(tmp_path: Path | None = None) -> dict[str, str]:
+    """The environment of a child process: the repository importable, and
+    bytecode written (to a private cache) as it would be on a user's machine."""
+    env = {**os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(ROOT), env.get("PYTHONPATH", "")) if part
+    )
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if tmp_path is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_cli(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`python -m microroute ARGUMENTS`, to completion (bounded)."""
+    return subprocess.run(
+        [sys.executable, "-m", "microroute", *arguments],
+        cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=60,
+    )
+
+
 JSON_ROUTE = """
 from microroute import Response
 

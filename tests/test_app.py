@@ -608,6 +608,16 @@ def test_a_handler_returning_the_wrong_type_is_a_500_that_names_it(
     assert returned in line
 
 
+@pytest.mark.parametrize("value", ["{'a': 1}", "[1, 2]"], ids=["dict", "list"])
+def test_a_handler_returning_data_is_told_to_return_response_json(
+    make_client: Callable[..., Client], value: str
+) -> None:
+    client = make_client({"api/data/route.py": f"def GET():\n    return {value}\n"})
+    log = io.StringIO()
+    assert fetch(client, "GET", "/api/data", errors_stream=log).status_code == 500
+    assert "(for JSON: return Response.json(...))" in log.getvalue()
+
+
 @pytest.mark.parametrize(
     ("status", "message"),
     [(400, "Bad coupon"), (404, "No product 42"), (409, "Already in the cart"),

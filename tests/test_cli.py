@@ -2,48 +2,37 @@
 
     microroute routes TARGET    the route table, `File | Becomes | Returns`, in match order
     microroute check TARGET     exit 0 with an OK line, or 1 with the RouteError message
-    microroute dev TARGET       werkzeug's development server, picking up every edit
+    microroute --version        the version
 
 TARGET is `module:app`, a module (its `app`), or a route folder. Every command
 runs as `python -m microroute ...` in a child process, with `PYTHONPATH` holding
-the repository; the dev server is started on a free port, polled with bounded
-waits and always stopped by its PID.
+the repository. `dev` is tested in test_dev.py, `new` in test_scaffold.py.
 """
 
 from __future__ import annotations
 
 import configparser
-import http.client
 import importlib
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
 
 import pytest
 
-from conftest import ROOT, free_port, processes, stop_process, write_tree
-
-T = TypeVar("T")
-
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+from conftest import ROOT, cli_env, run_cli, write_tree
 
 DEMO_TABLE = """\
 File                           | Becomes                      | Returns
--------------------------------+------------------------------+------------------------------
+-------------------------------+------------------------------+----------------------------------
 app/page.py                    | A web page at /              | HTML
 app/about/page.py              | A web page at /about         | HTML
-app/api/books/route.py         | An API at /api/books         | JSON: GET
-app/api/hello/route.py         | An API at /api/hello         | JSON: GET
-app/api/products/route.py      | An API at /api/products      | JSON: GET, POST
-app/api/products/[id]/route.py | An API at /api/products/[id] | JSON: DELETE, GET, PATCH, PUT
+app/api/books/route.py         | An API at /api/books         | Response: GET
+app/api/hello/route.py         | An API at /api/hello         | Response: GET
+app/api/products/route.py      | An API at /api/products      | Response: GET, POST
+app/api/products/[id]/route.py | An API at /api/products/[id] | Response: DELETE, GET, PATCH, PUT
 app/products/page.py           | A web page at /products      | HTML
 """
 
@@ -68,12 +57,12 @@ SHOP = {
 
 SHOP_TABLE = """\
 File                               | Becomes                          | Returns
------------------------------------+----------------------------------+-----------------------
+-----------------------------------+----------------------------------+---------------------------
 app/page.py                        | A web page at /                  | HTML
 app/about/page.py                  | A web page at /about             | HTML
-app/api/products/route.py          | An API at /api/products          | JSON: GET, POST
-app/api/products/featured/route.py | An API at /api/products/featured | JSON: GET
-app/api/products/[id]/route.py     | An API at /api/products/[id]     | JSON: DELETE, GET, PUT
+app/api/products/route.py          | An API at /api/products          | Response: GET, POST
+app/api/products/featured/route.py | An API at /api/products/featured | Response: GET
+app/api/products/[id]/route.py     | An API at /api/products/[id]     | Response: DELETE, GET, PUT
 app/blog/[...slug]/page.py         | A web page at /blog/[...slug]    | HTML
 app/(shop)/cart/page.py            | A web page at /cart              | HTML
 app/docs/[[...slug]]/page.py       | A web page at /docs/[[...slug]]  | HTML
@@ -90,31 +79,6 @@ VERSION = "1.0"
 """
 
 
-# -- helpers ---------------------------------------------------------------------
-
-
-def cli_env(tmp_path: Path | None = None) -> dict[str, str]:
-    """The environment of a child process: the repository importable, and
-    bytecode written (to a private cache) as it would be on a user's machine."""
-    env = {**os.environ}
-    env["PYTHONPATH"] = os.pathsep.join(
-        part for part in (str(ROOT), env.get("PYTHONPATH", "")) if part
-    )
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    if tmp_path is not None:
-        env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
-    else:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-def run_cli(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """`python -m microroute ARGUMENTS`, to completion (bounded)."""
-    return subprocess.run(
-        [sys.executable, "-m", "microroute", *arguments],
-        cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=60,
-    )
-
 
 def project(root: Path, files: dict[str, str] = SHOP) -> Path:
     """`root/shop.py` (its `app`) over the route folder `root/app`; returns root."""
@@ -123,25 +87,6 @@ def project(root: Path, files: dict[str, str] = SHOP) -> Path:
     return root
 
 
-def put(path: Path, source: str) -> None:
-    """Write a file, making sure its mtime moves even on a coarse-clocked filesystem."""
-    before = path.stat().st_mtime_ns if path.exists() else None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(source))
-    if before is not None and path.stat().st_mtime_ns <= before:
-        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
-
-
-def until(probe: Callable[[], T], ok: Callable[[T], bool], timeout: float = 15.0) -> T:
-    """Call `probe` until `ok` holds of its value (bounded); return that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if ok(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {value!r} after {timeout}s")
-        time.sleep(0.1)
 
 
 # -- routes ----------------------------------------------------------------------
@@ -365,249 +310,3 @@ def test_main_returns_the_exit_status_in_process(
     monkeypatch.setattr(sys, "path", list(sys.path))  # main() puts the cwd on it
     assert main(["routes", str(ROOT / "demo_app" / "app")]) == 0
     assert capsys.readouterr().out == DEMO_TABLE
-
-
-# -- dev -------------------------------------------------------------------------
-
-
-class Reply(NamedTuple):
-    status: int
-    content_type: str
-    text: str
-
-    def json(self) -> Any:
-        assert self.content_type == "application/json", self
-        return json.loads(self.text)
-
-
-class DevServer:
-    """`python -m microroute dev TARGET --host HOST --port PORT`, output to a log file."""
-
-    def __init__(self, target: str, cwd: Path, log: Path, host: str | None) -> None:
-        self.host, self.port, self.log = host or "127.0.0.1", free_port(), log
-        command = [sys.executable, "-m", "microroute", "dev", target, "--port", str(self.port)]
-        if host is not None:
-            command += ["--host", host]
-        with open(log, "wb") as output:
-            self.process = subprocess.Popen(
-                command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
-                env=cli_env(log.parent),
-            )
-
-    def wait_until_up(self) -> DevServer:
-        if not processes.wait_until_listening(self.process, self.port, self.host):
-            raise AssertionError(f"the dev server did not answer:\n{self.output()}")
-        return self
-
-    def get(self, path: str, accept: str | None = None) -> Reply:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        try:
-            connection.request("GET", path, headers={"Accept": accept} if accept else {})
-            response = connection.getresponse()
-            return Reply(
-                response.status, response.getheader("Content-Type", ""), response.read().decode()
-            )
-        finally:
-            connection.close()
-
-    def until(self, path: str, ok: Callable[[Reply], bool], accept: str | None = None) -> Reply:
-        try:
-            return until(lambda: self.get(path, accept), ok)
-        except AssertionError as error:
-            raise AssertionError(f"{error}\n--- dev server output:\n{self.output()}") from None
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        stop_process(self.process)
-
-
-@pytest.fixture
-def dev(tmp_path: Path) -> Iterator[Callable[..., DevServer]]:
-    """`dev("app", cwd=project)` -> a running dev server, stopped by PID afterwards."""
-    servers: list[DevServer] = []
-
-    def start(target: str, cwd: Path, host: str | None = "127.0.0.1") -> DevServer:
-        server = DevServer(target, cwd, tmp_path / f"dev-{len(servers)}.log", host)
-        servers.append(server)
-        return server.wait_until_up()
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-HELLO = """
-from microroute import Response
-
-def GET():
-    return Response.json({"hello": "world"})
-"""
-
-DEV_TREE = {
-    "hello/route.py": HELLO,
-    "about/page.py": "def Page():\n    return '<h1>one</h1>'\n",
-    "data/route.py": (
-        "from microroute import Response\n"
-        "from .._lib.store import ITEMS\n\n"
-        "def GET():\n    return Response.json(ITEMS)\n"
-    ),
-    "_lib/store.py": "ITEMS = ['hat']\n",
-}
-
-
-def status_is(status: int) -> Callable[[Reply], bool]:
-    return lambda reply: reply.status == status
-
-
-@pytest.fixture
-def app_dir(tmp_path: Path) -> Path:
-    return write_tree(tmp_path, DEV_TREE)
-
-
-def test_dev_picks_up_added_edited_and_removed_files(
-    dev: Callable[..., DevServer], app_dir: Path
-) -> None:
-    server = dev("app", cwd=app_dir.parent)
-    assert server.get("/hello").json() == {"hello": "world"}
-    assert server.get("/about").text == "<h1>one</h1>"
-
-    # An added route file is served.
-    assert server.get("/api/new").status == 404
-    put(app_dir / "api/new/route.py", HELLO.replace("world", "new"))
-    assert server.until("/api/new", status_is(200)).json() == {"hello": "new"}
-
-    # Edits to a page, several in a row within the same second and of the same
-    # length (what stale bytecode would hide).
-    for word in ("two", "six", "ten"):
-        put(app_dir / "about/page.py", f"def Page():\n    return '<h1>{word}</h1>'\n")
-        assert server.until("/about", lambda reply, w=word: w in reply.text).text == (
-            f"<h1>{word}</h1>"
-        )
-
-    # An edited route, and an edited helper that a route imports.
-    put(app_dir / "hello/route.py", HELLO.replace("world", "again"))
-    assert server.until("/hello", lambda r: "again" in r.text).json() == {"hello": "again"}
-    put(app_dir / "_lib/store.py", "ITEMS = ['hat', 'scarf']\n")
-    assert server.until("/data", lambda r: "scarf" in r.text).json() == ["hat", "scarf"]
-
-    # An added layout wraps the pages.
-    put(app_dir / "layout.py", "def Layout(children):\n    return f'<main>{children}</main>'\n")
-    assert server.until("/about", lambda r: "<main>" in r.text).text == "<main><h1>ten</h1></main>"
-
-    # A removed route file is a 404, the others are still served.
-    (app_dir / "hello/route.py").unlink()
-    assert server.until("/hello", status_is(404)).json() == {"error": "Not Found"}
-    assert server.get("/api/new").status == 200
-    assert "microroute dev: serving" in server.output()
-
-
-def test_dev_shows_a_syntax_error_until_it_is_fixed(
-    dev: Callable[..., DevServer], app_dir: Path
-) -> None:
-    server = dev("app", cwd=app_dir.parent)
-    assert server.get("/hello").status == 200
-    broken = app_dir / "api/broken/route.py"
-    put(broken, "from microroute import Response\n\ndef GET(:\n    return Response('x')\n")
-    problem = "RouteError: app/api/broken/route.py failed to import: SyntaxError"
-
-    # Every request, matched or not, gets the error: JSON for an API client...
-    for path in ("/hello", "/about", "/api/broken", "/nowhere"):
-        reply = server.until(path, status_is(500))
-        assert reply.json()["error"].startswith(problem)
-    # ... and an HTML page for a browser.
-    page = server.get("/about", accept=BROWSER)
-    assert page.status == 500
-    assert page.content_type.startswith("text/html")
-    assert problem in page.text
-    assert "<h1>one</h1>" not in page.text
-    # The terminal says it too.
-    assert f"microroute dev: {problem}" in server.output()
-
-    # Fixed: everything is back, the new route included.
-    put(broken, HELLO.replace("world", "fixed"))
-    assert server.until("/api/broken", status_is(200)).json() == {"hello": "fixed"}
-    assert server.get("/hello").json() == {"hello": "world"}
-    assert server.get("/about", accept=BROWSER).text == "<h1>one</h1>"
-
-
-def test_dev_shows_a_route_error_until_it_is_fixed(
-    dev: Callable[..., DevServer], app_dir: Path
-) -> None:
-    server = dev("app", cwd=app_dir.parent)
-    assert server.get("/hello").status == 200
-    conflict = app_dir / "hello/page.py"
-    put(conflict, "def Page():\n    return 'clash'\n")
-    message = (
-        "RouteError: Conflicting route and page at /hello: app/hello/page.py, app/hello/route.py"
-    )
-    assert server.until("/hello", status_is(500)).json() == {"error": message}
-    page = server.get("/about", accept=BROWSER)
-    assert (page.status, message in page.text) == (500, True)
-    assert f"microroute dev: {message}" in server.output()
-
-    conflict.unlink()
-    assert server.until("/hello", status_is(200)).json() == {"hello": "world"}
-    assert server.get("/about").text == "<h1>one</h1>"
-
-
-def test_dev_starts_on_a_broken_tree_and_recovers(
-    dev: Callable[..., DevServer], app_dir: Path
-) -> None:
-    route = app_dir / "hello/route.py"
-    put(route, "import no_such_module_xyz\n" + HELLO)
-    server = dev("app", cwd=app_dir.parent)
-    reply = server.get("/hello")
-    assert reply.status == 500
-    assert "No module named 'no_such_module_xyz'" in reply.json()["error"]
-    put(route, HELLO)
-    assert server.until("/hello", status_is(200)).json() == {"hello": "world"}
-
-
-def test_dev_shows_a_handlers_traceback(dev: Callable[..., DevServer], app_dir: Path) -> None:
-    put(app_dir / "boom/route.py", "def GET():\n    raise RuntimeError('kaboom')\n")
-    server = dev("app", cwd=app_dir.parent)
-    body = server.get("/boom").json()
-    assert body["error"] == "Internal Server Error"
-    assert "RuntimeError: kaboom" in body["traceback"]  # a developer's server: debug on
-    assert "RuntimeError: kaboom" in server.output()
-
-
-def test_dev_serves_a_module_target_and_reloads_it(
-    dev: Callable[..., DevServer], tmp_path: Path
-) -> None:
-    root = project(tmp_path / "proj", DEV_TREE)
-    server = dev("shop:app", cwd=root)
-    assert server.get("/hello").json() == {"hello": "world"}
-    put(root / "app/hello/route.py", HELLO.replace("world", "module"))
-    assert server.until("/hello", lambda r: "module" in r.text).json() == {"hello": "module"}
-    # The module itself is reloaded too: here it now mounts no tree at all.
-    put(root / "shop.py", "app = 'not an app'\n")
-    reply = server.until("/hello", status_is(500))
-    assert "not a microroute App" in reply.json()["error"]
-
-
-def test_dev_honours_host(dev: Callable[..., DevServer], app_dir: Path) -> None:
-    server = dev("app", cwd=app_dir.parent, host="127.0.0.2")
-    assert server.get("/hello").json() == {"hello": "world"}
-    assert f"Running on http://127.0.0.2:{server.port}" in server.output()
-    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", server.port), 2):
-        pass  # bound to 127.0.0.2 only: nothing listens on 127.0.0.1
-
-
-@pytest.mark.parametrize("host", ["127.0.0.1", None], ids=["explicit", "default"])
-def test_dev_on_loopback(dev: Callable[..., DevServer], app_dir: Path, host: str | None) -> None:
-    server = dev("app", cwd=app_dir.parent, host=host)
-    assert server.get("/hello").status == 200
-    assert f"Running on http://127.0.0.1:{server.port}" in server.output()
-
-
-def test_dev_with_a_missing_module_exits_with_a_message(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "microroute", "dev", "no_such_module_xyz:app",
-         "--port", str(free_port())],
-        cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode != 0
-    assert "no_such_module_xyz" in result.stderr

@@ -643,7 +643,10 @@ def test_a_missing_app_folder_is_refused(tmp_path: Path) -> None:
 def test_a_file_given_as_the_app_folder_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "app.py"
     file.write_text("")
-    assert str(refusal(file)) == f"Route directory not found: {file.resolve()}"
+    assert str(refusal(file)) == (
+        f"{file.resolve()} is a file: App() takes the route folder that holds the page.py "
+        'and route.py files, such as App(Path(__file__).parent / "app")'
+    )
 
 
 def test_an_empty_app_folder_loads_with_no_routes(tmp_path: Path) -> None:
