@@ -220,6 +220,7 @@ def test_a_broken_tree_exits_1_with_the_route_error(
         ("shop:VERSION", "shop:VERSION is a str, not a microroute App"),
         ("shop:nothing", "nothing"),
         ("no/such/folder", "no/such/folder"),
+        ("shop.py", "shop.py is a file: name its module and app (shop:app)"),
     ],
 )
 @pytest.mark.parametrize("command", ["check", "routes"])
@@ -250,22 +251,33 @@ def test_a_module_that_fails_to_import_exits_non_zero(
 # -- help, usage, the console script -----------------------------------------------
 
 
+def test_version_prints_the_version() -> None:
+    from microroute import __version__
+
+    result = run_cli("--version")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, f"microroute {__version__}\n", ""
+    )
+
+
 def test_help_lists_the_commands() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
     assert result.stdout.startswith("usage: microroute")
-    for command in ("routes", "check", "dev"):
+    for command in ("new", "routes", "check", "dev", "--version"):
         assert command in result.stdout
 
 
 @pytest.mark.parametrize(
-    ("command", "options"), [("routes", []), ("check", []), ("dev", ["--host", "--port"])]
+    ("command", "options"),
+    [("new", ["name"]), ("routes", ["target"]), ("check", ["target", "--strict"]),
+     ("dev", ["target", "--host", "--port"])],
 )
 def test_each_command_has_help(command: str, options: list[str]) -> None:
     result = run_cli(command, "--help")
     assert result.returncode == 0
     assert result.stdout.startswith(f"usage: microroute {command}")
-    for word in ("target", *options):
+    for word in options:
         assert word in result.stdout
 
 
