@@ -19,8 +19,8 @@ def load_target(target: str) -> App:
     if is_route_folder(target):
         return App(target)
     if os.path.isfile(target):  # `shop.py`, where `shop:app` was meant
-        module = Path(target).with_suffix("").as_posix().replace("/", ".")
-        raise ValueError(f"{target} is a file: name its module and app ({module}:app)")
+        dotted = Path(target).with_suffix("").as_posix().replace("/", ".")
+        raise ValueError(f"{target} is a file: name its module and app ({dotted}:app)")
     module_name, _, attribute = target.partition(":")
     module = importlib.import_module(module_name)
     app = getattr(module, attribute or "app")
