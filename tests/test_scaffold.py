@@ -53,6 +53,9 @@ def test_new_makes_a_project_whose_tests_pass_and_that_gunicorn_serves(
     status, _, body = server.request("GET", "/api/hello?name=" + "x" * 51)
     assert (status, body) == (400, b'{"error":"name must be 1 to 50 printable characters"}')
     assert server.request("GET", "/api/hello?name=%00")[0] == 400
+    status, headers, body = server.request("GET", "/styles.css")  # from public/
+    assert (status, headers["Content-Type"]) == (200, "text/css; charset=utf-8")
+    assert body == (project / "public/styles.css").read_bytes()
     assert server.request("GET", "/nowhere")[0] == 404
 
 
