@@ -1,5 +1,6 @@
-"""What the benchmarks (and the tests) that start servers share: ports, PIDs,
-memory, waiting for a server to listen, stopping it.
+"""What the benchmarks (and the tests) that start servers share: the WSGI
+servers and how each is started, ports, PIDs, memory, waiting for a server to
+listen, stopping it.
 
 Linux only where it reads /proc (a worker's PIDs, its resident memory).
 """
@@ -10,8 +11,69 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+# How to start a WSGI server on 127.0.0.1:port serving `target` ("module:app")
+# with `workers` processes, as a command line for the Python running this.
+Command = Callable[[str, int, int], list[str]]
+
+
+def gunicorn(target: str, port: int, workers: int = 1) -> list[str]:
+    """gunicorn with its default sync workers: one request at a time each."""
+    return [sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30"]
+
+
+def gunicorn_gthread(target: str, port: int, workers: int = 1) -> list[str]:
+    """gunicorn with threaded workers: 4 requests at once in each process."""
+    return [*gunicorn(target, port, workers), "--worker-class", "gthread", "--threads", "4"]
+
+
+def waitress(target: str, port: int, workers: int = 1) -> list[str]:
+    """waitress: one process (it has no workers), 4 threads."""
+    return [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4",
+            target]
+
+
+def uwsgi(target: str, port: int, workers: int = 1) -> list[str]:
+    """uWSGI speaking HTTP itself (`--http-socket`), from the `pyuwsgi` wheel.
+
+    `--die-on-term`: else SIGTERM makes uWSGI 2.0 reload, not stop;
+    `--need-app`: an app that fails to load stops it, instead of serving 500s.
+    """
+    return [sys.executable, "-c", "import pyuwsgi; pyuwsgi.run()",
+            "--http-socket", f"127.0.0.1:{port}", "--module", target, "--master",
+            "--processes", str(workers), "--die-on-term", "--need-app"]
+
+
+@dataclass(frozen=True)
+class WSGIServer:
+    """A WSGI server: how to start it, and what it does before the app sees a
+    request (the README's server table says the same, and the tests check it)."""
+
+    command: Command
+    # Hands the app a chunked request body decoded, its end marked
+    # (`wsgi.input_terminated`); else the app answers such a body with a 411.
+    decodes_chunked_bodies: bool
+    # Answers a malformed request line or header itself, with a 400 of its
+    # own (a lowercase `get`, `Content-Length: abc`), before the app is called.
+    refuses_malformed_requests: bool
+
+
+# Every server the HTTP-level tests run against (tests/test_servers.py):
+# adding one is one entry here and one row of the README's server table.
+SERVERS: dict[str, WSGIServer] = {
+    "gunicorn": WSGIServer(gunicorn, decodes_chunked_bodies=True, refuses_malformed_requests=True),
+    "gunicorn-gthread": WSGIServer(
+        gunicorn_gthread, decodes_chunked_bodies=True, refuses_malformed_requests=True
+    ),
+    "waitress": WSGIServer(waitress, decodes_chunked_bodies=True, refuses_malformed_requests=True),
+    "uwsgi": WSGIServer(uwsgi, decodes_chunked_bodies=False, refuses_malformed_requests=False),
+}
 
 
 def free_port(host: str = "127.0.0.1") -> int:

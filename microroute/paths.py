@@ -7,8 +7,8 @@ The path is split on "/" *before* percent-decoding, and each segment is
 decoded exactly once, as UTF-8, so an encoded slash stays inside its segment
 and `%2541` gives "%41". WSGI's `PATH_INFO` has already been decoded (and a
 `%2F` in it is indistinguishable from a "/"), so the raw request target is
-read where the server provides it: gunicorn's `RAW_URI`, werkzeug's
-`REQUEST_URI`. Without one, `PATH_INFO` is all there is.
+read where the server provides it: gunicorn's `RAW_URI`; werkzeug's,
+waitress's and uWSGI's `REQUEST_URI`. Without one, `PATH_INFO` is all there is.
 
 A raw `\\` in the path is a `/`, as browsers read it (`/\\evil.com` is
 `["", "evil.com"]`, so a 308 to `/evil.com`); an encoded `%5C` stays a
@@ -18,6 +18,7 @@ cannot be told apart, and a `\\` there is read as the browser would.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
@@ -25,6 +26,7 @@ from urllib.parse import quote, unquote_to_bytes
 from .errors import HTTPError
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+_MALFORMED = re.compile("%(?![0-9A-Fa-f]{2})")  # a "%" not followed by two hex digits
 _SAFE = "/:@!$&'()*+,;=-._~"  # what a path may hold unescaped (RFC 3986)
 
 
@@ -89,9 +91,26 @@ def raw_path(environ: Mapping[str, Any]) -> str | None:
     prefix = "/".join(path.split("/")[: script_name.count("/") + 1]) if script_name else ""
     inside = path[len(prefix) :]
     path_info = environ.get("PATH_INFO", "")
-    if _unquote(prefix) != script_name or _unquote(inside) not in (path_info, "/" + path_info):
+    if _unquote(prefix) != script_name or not (
+        _decodes_to(inside, path_info) or _decodes_to(inside, "/" + path_info)
+    ):
         return None
     return inside
+
+
+def _decodes_to(raw: str, path_info: str) -> bool:
+    """Whether `path_info` is what a server makes of the `raw` path.
+
+    Servers agree on well-formed escapes, not on a malformed one: gunicorn
+    and waitress keep `%ZZ`, uWSGI makes it a NUL and drops a `%` at the
+    end. From a malformed escape on, the path is the client's mistake (a 400)
+    whatever the server made of it, so only what comes before it is compared.
+    """
+    malformed = _MALFORMED.search(raw)
+    if malformed is None:
+        return _unquote(raw) == path_info
+    start = _unquote(raw[: malformed.start()])
+    return start is not None and path_info.startswith(start)
 
 
 def _unquote(text: str) -> str | None:

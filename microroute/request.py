@@ -200,8 +200,11 @@ def _read_body(environ: Mapping[str, Any], limit: int) -> bytes:
 
 def _read_bounded(stream: Any, environ: Mapping[str, Any], limit: int) -> bytes:
     length = declared_length(environ)
-    if length is None and not environ.get("wsgi.input_terminated"):
-        return b""  # no length, and the server would not mark the end: no body
+    if not environ.get("wsgi.input_terminated"):
+        if environ.get("HTTP_TRANSFER_ENCODING"):
+            raise _still_encoded(length)
+        if length is None:
+            return b""  # no length, and the server would not mark the end: no body
     if length is not None and length > limit:
         raise _too_large(limit)
     # What was declared; or, for a chunked body, one byte past the limit, to
@@ -218,6 +221,19 @@ def _read_bounded(stream: Any, environ: Mapping[str, Any], limit: int) -> bytes:
     if len(body) > limit:
         raise _too_large(limit)
     return body
+
+
+def _still_encoded(length: int | None) -> HTTPError:
+    # The server handed the body over as it came, chunk sizes and all, and
+    # will not say where it ends (uWSGI does this): it cannot be read right.
+    if length is None:
+        return HTTPError(
+            411,
+            "This server does not decode a chunked request body: "
+            "send the body with a Content-Length.",
+        )
+    # Both headers: the length is the chunks' framing's (RFC 9112, 6.1).
+    return HTTPError(400, "A request cannot have both Transfer-Encoding and Content-Length.")
 
 
 def _too_large(limit: int) -> HTTPError:

@@ -1,6 +1,7 @@
 """Shared fixtures: route trees written to disk, the app behind werkzeug's test
 `Client` (plain, and wrapped in `wsgiref.validate.validator` for PEP 3333),
-a real gunicorn on 127.0.0.1, and a file that cannot be written (even by root).
+a real WSGI server (gunicorn, waitress, uWSGI...) on 127.0.0.1, and a file that
+cannot be written (even by root).
 
 Under CI (`CI=true`) a skipped test is a failure: a test that needs something
 missing on the machine may skip on a laptop, never in CI.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
@@ -38,6 +40,7 @@ def _processes() -> types.ModuleType:
     spec = importlib.util.spec_from_file_location("processes", ROOT / "benchmarks" / "processes.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["processes"] = module  # as the benchmarks import it (dataclasses look there)
     spec.loader.exec_module(module)
     return module
 
@@ -157,17 +160,17 @@ def GET(request, params):
 
 
 class Server:
-    """A real gunicorn on loopback, started and stopped by PID."""
+    """A real WSGI server on loopback (gunicorn unless `server` names another
+    of `processes.SERVERS`), started and stopped by PID."""
 
     def __init__(self, target: str, cwd: Path, log_dir: Path, workers: int = 1,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, server: str = "gunicorn") -> None:
+        self.name = server
+        self.kind = processes.SERVERS[server]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log_dir / f"gunicorn-{self.port}.log"
-        command = [
-            sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(workers), "--graceful-timeout", "2", "--timeout", "30",
-        ]
+        self.log = log_dir / f"{server}-{self.port}.log"
+        command = self.kind.command(target, self.port, workers)
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
@@ -175,7 +178,7 @@ class Server:
             )
         if not processes.wait_until_listening(self.process, self.port):
             self.stop()
-            raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text()}")
+            raise RuntimeError(f"{server} did not start:\n{self.log.read_text()}")
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -195,6 +198,15 @@ class Server:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
+
+    def send(self, raw: bytes) -> bytes:
+        """`raw` bytes on a new connection (they should close it); all the reply."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as connection:
+            connection.sendall(raw)
+            reply = b""
+            while chunk := connection.recv(65536):
+                reply += chunk
+        return reply
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -17,7 +17,7 @@ import pytest
 from microroute import paths
 from microroute.errors import HTTPError
 
-RAW_KEYS = ["RAW_URI", "REQUEST_URI"]  # gunicorn, werkzeug
+RAW_KEYS = ["RAW_URI", "REQUEST_URI"]  # gunicorn; werkzeug, waitress, uWSGI
 
 
 def environ(path_info: str, script_name: str = "", query: str = "", **extra: str) -> dict[str, Any]:
@@ -165,6 +165,26 @@ def test_split_rejects_a_malformed_escape_with_a_message(
 def test_split_rejects_a_segment_that_is_not_utf8(key: str, target: str) -> None:
     error = rejected(served(target, key))
     assert "UTF-8" in error.message
+
+
+@pytest.mark.parametrize(
+    ("target", "path_info"),
+    # What uWSGI puts in PATH_INFO (its raw target is REQUEST_URI): a
+    # malformed escape decoded to a NUL, a "%" at the end dropped.
+    [("/items/%ZZ", "/items/\x00"), ("/items/%zz/x", "/items/\x00/x"), ("/items/a%", "/items/a"),
+     ("/items/a%4", "/items/a"), ("/a%2Fb/%ZZ", "/a/b/\x00")],
+)
+def test_split_rejects_a_malformed_escape_whatever_the_server_decoded(
+    target: str, path_info: str
+) -> None:
+    error = rejected(environ(path_info, REQUEST_URI=target))
+    assert error.message.startswith("Malformed percent-escape in the path: %")
+
+
+def test_split_trusts_path_info_when_a_middleware_rewrote_what_comes_before_a_malformed_escape(
+) -> None:
+    env = environ("/new/%ZZ", REQUEST_URI="/old/%ZZ")
+    assert paths.split(env) == ["new", "%ZZ"]
 
 
 @pytest.mark.parametrize("key", RAW_KEYS)

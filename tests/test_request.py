@@ -442,6 +442,28 @@ def test_without_length_or_end_marker_there_is_no_body() -> None:
     assert stream.reads == []
 
 
+def test_a_chunked_body_the_server_did_not_decode_is_a_411() -> None:
+    # uWSGI passes `Transfer-Encoding: chunked` on, with the framing in the
+    # stream and no end marked: the body cannot be read, and is not.
+    request, stream = streamed(b"5\r\n[1,2]\r\n0\r\n\r\n")
+    request.environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    assert "send the body with a Content-Length" in failure(request.json, 411)
+    assert stream.reads == []
+
+
+def test_transfer_encoding_with_a_content_length_the_server_left_is_a_400() -> None:
+    request, stream = streamed(b"5\r\n[1,2]\r\n0\r\n\r\n", content_length="5")
+    request.environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    assert "both Transfer-Encoding and Content-Length" in failure(request.body)
+    assert stream.reads == []
+
+
+def test_a_chunked_body_the_server_decoded_is_read() -> None:
+    request, _ = streamed(b"[1,2]", terminated=True)
+    request.environ["HTTP_TRANSFER_ENCODING"] = "chunked"  # gunicorn leaves it there
+    assert request.json() == [1, 2]
+
+
 def test_body_shorter_than_its_content_length_is_a_400() -> None:
     request, _ = streamed(b"abc", content_length="10")
     assert "3 of 10" in failure(request.body)
