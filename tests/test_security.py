@@ -152,7 +152,10 @@ def test_a_body_failing_half_way_is_logged_and_the_worker_serves_on(
         "app = App(Path(__file__).parent / 'app')\n"
     )
     server = serve("hostile:app", cwd=tmp_path)  # one worker: it must survive
+    # gunicorn listens before its worker is up: wait for an answer from it.
+    assert server.request("GET", "/api/items/1")[0] == 200
     workers = server.worker_pids()
+    assert len(workers) == 1
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
         connection.sendall(b"GET /api/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         reply = b""
