@@ -28,6 +28,7 @@ import os
 import sys
 import traceback
 from collections.abc import Iterable
+from html import escape
 from pathlib import Path
 from types import EllipsisType
 from typing import Any
@@ -216,27 +217,71 @@ class App:
             # nothing read), and a client gone mid-upload is a 400, not a
             # handler run on half a body.
             request.body()
+        if handler.name in _PAGES:
+            return self.render(handler, request)
         result = _invoke(handler, request, request.params)
         if isinstance(result, Response):
             return result
-        if handler.name in _PAGES and isinstance(result, str):
-            if handler.layouts:
-                result = self.in_layouts(result, handler, request)
-            return Response.html(result, _PAGES[handler.name])
-        expected = "a Response or a str" if handler.name in _PAGES else "a Response"
         raise TypeError(
             f"{handler.file}: {handler.name}() returned {type(result).__name__}, "
-            f"expected {expected} (for JSON: return Response.json(...))."
+            "expected a Response (for JSON: return Response.json(...))."
         )
+
+    def render(self, page: Handler, request: Request) -> Response:
+        """A `Page` or `NotFound`: its HTML inside its layouts, the innermost
+        wrapping it first (or the `Response` it returns, as it is).
+
+        For a browser, what fails on the way is answered by the nearest
+        `error.py` above what failed, and a page's `raise HTTPError(404)` by
+        the nearest `not_found.py`, as an unmatched path is.
+        """
+        failing = page
+        try:
+            html = _invoke(page, request, request.params)
+            if isinstance(html, Response):
+                return html
+            _expect_html(html, page)
+            # As `in_layouts`, knowing which layout fails: its error page is
+            # above its own folder.
+            for failing in reversed(page.layouts):
+                html = _invoke(failing, html, request)
+                _expect_html(html, failing)
+            return Response.html(html, _PAGES[page.name])
+        except HTTPError as error:
+            not_found = self.not_found_page(request) if error.status == 404 else None
+            if not_found is None or page.name != "Page":
+                raise
+            return self.render(not_found, request)
+        except Exception:
+            if failing.error is None or not prefers_html(request.environ):
+                raise
+            return self.error_page(failing.error, request)
+
+    def error_page(self, page: Handler, request: Request) -> Response:
+        """The nearest error.py's `Error(error, request)` for the exception
+        being handled: its HTML inside its layouts, with status 500. The
+        traceback goes to the log (and, with `debug=True`, below the HTML);
+        if the `Error` page fails too, the framework's own 500 is sent."""
+        error = sys.exc_info()[1]
+        details = self.log_crash(request.environ)
+        try:
+            html = _invoke(page, error, request)
+            if isinstance(html, Response):
+                return html
+            _expect_html(html, page)
+            if self.debug:
+                html += f"<pre>{escape(details)}</pre>"
+            html = self.in_layouts(html, page, request)
+            # Which page a client gets depends on its Accept header.
+            return Response.html(html, 500, {"Vary": "Accept"})
+        except Exception:
+            return self.crash(request.environ)
 
     def in_layouts(self, html: str, page: Handler, request: Request) -> str:
         """A page's HTML inside its layouts: the innermost wraps it first."""
         for layout in reversed(page.layouts):
             html = _invoke(layout, html, request)
-            if not isinstance(html, str):
-                raise TypeError(
-                    f"{layout.file}: Layout() returned {type(html).__name__}, expected a str."
-                )
+            _expect_html(html, layout)
         return html
 
     def failed(self, error: Exception, environ: dict[str, Any]) -> Response:
@@ -260,19 +305,35 @@ class App:
     def crash(self, environ: dict[str, Any]) -> Response:
         """A 500: the traceback goes to the server's log, never to the client
         unless `debug=True`."""
+        details = self.log_crash(environ)
+        return error_response(
+            environ, 500, "Internal Server Error", detail=details if self.debug else None
+        )
+
+
+    def log_crash(self, environ: dict[str, Any]) -> str:
+        """Write the traceback of the exception being handled to the server's
+        log (`wsgi.errors`), naming the request; return it."""
         details = traceback.format_exc()
         log = environ.get("wsgi.errors") or sys.stderr
         # The method and path are the client's: quoted, so they cannot forge log lines.
         log.write(f"microroute: error in {environ.get('REQUEST_METHOD')!r} "
                   f"{environ.get('PATH_INFO')!r}\n{details}")
         log.flush()
-        return error_response(
-            environ, 500, "Internal Server Error", detail=details if self.debug else None
-        )
+        return details
 
 
 # What a page's HTML is answered with: a Page's 200, a NotFound's 404.
 _PAGES = {"Page": 200, "NotFound": 404}
+
+
+def _expect_html(html: object, handler: Handler) -> None:
+    if not isinstance(html, str):
+        expected = "a str" if handler.name == "Layout" else "a Response or a str"
+        raise TypeError(
+            f"{handler.file}: {handler.name}() returned {type(html).__name__}, "
+            f"expected {expected}."
+        )
 
 
 def _invoke(handler: Handler, *arguments: Any) -> Any:

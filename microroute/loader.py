@@ -11,6 +11,7 @@ Beside routes and pages, a tree may hold:
 
     layout.py      Layout(children, request): wraps every page at and below it
     not_found.py   NotFound(request): the HTML 404 for unmatched paths below it
+    error.py       Error(error, request): the HTML 500 for what fails below it
     proxy.py       proxy(request) or proxy(request, handle), at the root only:
                    runs before routing (where its `config` matcher says)
 
@@ -43,7 +44,7 @@ from .segments import CATCH_ALL, STATIC, Segment
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _SORTED_METHODS = tuple(sorted(METHODS))  # as `Route.methods` lists them
 FILES = {"route.py": "route", "page.py": "page"}
-LAYOUT, NOT_FOUND, PROXY = "layout.py", "not_found.py", "proxy.py"
+LAYOUT, NOT_FOUND, ERROR, PROXY = "layout.py", "not_found.py", "error.py", "proxy.py"
 
 # Handler and Route are built a thousand times over in a large app's start-up,
 # where a frozen dataclass costs four times a plain one: they are read-only
@@ -57,9 +58,13 @@ class Handler:
     function: Callable[..., Any]
     arity: int  # how many arguments it takes: f(), f(request), f(request, params)
     is_async: bool
-    name: str  # "GET", "Page", "Layout", "NotFound" or "proxy"
+    name: str  # "GET", "Page", "Layout", "NotFound", "Error" or "proxy"
     file: str  # "app/api/products/route.py", for messages
     layouts: tuple[Handler, ...] = ()  # a page's layouts, outermost first
+    # For a Page, Layout or NotFound: the nearest error.py's `Error` that
+    # answers for it when it fails (for a layout, one above its own folder,
+    # since an `Error` page is wrapped in the layouts of its folder).
+    error: Handler | None = None
 
 
 @dataclass(slots=True)
@@ -174,8 +179,15 @@ def _load_tree(tree: _Tree) -> Tree:
             source.folders: _special(tree, source, "Layout", (1, 2), "(children, request)")
             for source in extras[LAYOUT]
         }
-        routes = [_load(tree, routable, source, layouts) for routable, source in found]
-        not_found = [_not_found(tree, source, layouts) for source in extras[NOT_FOUND]]
+        errors = {
+            source.folders: _special(tree, source, "Error", (1, 2), "(error) or (error, request)",
+                                     _layouts_above(source.folders, layouts))
+            for source in extras[ERROR]
+        }
+        for folders, layout in layouts.items():
+            layout.error = _nearest(folders[:-1], errors) if folders else None
+        routes = [_load(tree, routable, source, layouts, errors) for routable, source in found]
+        not_found = [_not_found(tree, source, layouts, errors) for source in extras[NOT_FOUND]]
         proxy = None
         proxy_path = os.path.join(root, PROXY)
         if os.path.isfile(proxy_path):
@@ -219,7 +231,7 @@ class _Tree:
 
 
 def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]]]:
-    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: []}
+    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: [], ERROR: []}
 
     def visit(folder: str, folders: tuple[str, ...]) -> None:
         with os.scandir(folder) as entries:
@@ -262,15 +274,19 @@ def _url_segments(tree: _Tree, source: _Source) -> tuple[Segment, ...]:
     return tuple(parsed)
 
 
-Layouts = dict[tuple[str, ...], Handler]  # a folder (by its names) -> its layout
+ByFolder = dict[tuple[str, ...], Handler]  # a folder (by its names) -> its layout, or error page
 
 
-def _load(tree: _Tree, routable: RoutableFile, source: _Source, layouts: Layouts) -> Route:
+def _load(
+    tree: _Tree, routable: RoutableFile, source: _Source, layouts: ByFolder, errors: ByFolder
+) -> Route:
     file = routable.file
     namespace = vars(_import(tree, source))
     if routable.kind == "page":
-        page = _required(namespace, "Page", file)
-        handlers = {"GET": _handler(page, "Page", file, layouts=_layouts_above(source, layouts))}
+        page = _handler(_required(namespace, "Page", file), "Page", file,
+                        layouts=_layouts_above(source.folders, layouts))
+        page.error = _nearest(source.folders, errors)
+        handlers = {"GET": page}
     else:
         handlers = {}
         for method in _SORTED_METHODS:  # so that the handlers come out sorted
@@ -324,9 +340,12 @@ def _proxy(tree: _Tree, source: _Source) -> Proxy:
     return Proxy(handler, matcher.from_config(namespace.get("config"), file))
 
 
-def _not_found(tree: _Tree, source: _Source, layouts: Layouts) -> NotFoundPage:
-    above = _layouts_above(source, layouts)
+def _not_found(
+    tree: _Tree, source: _Source, layouts: ByFolder, errors: ByFolder
+) -> NotFoundPage:
+    above = _layouts_above(source.folders, layouts)
     handler = _special(tree, source, "NotFound", (0, 1), "(request)", above)
+    handler.error = _nearest(source.folders, errors)
     return NotFoundPage(_url_segments(tree, source), handler)
 
 
@@ -340,16 +359,26 @@ def _check_not_found(pages: list[NotFoundPage]) -> None:
             raise RouteError(f"Conflicting not-found pages at {place}: {', '.join(sorted(files))}")
 
 
-def _layouts_above(source: _Source, layouts: Layouts) -> tuple[Handler, ...]:
-    """The layouts of a file's folder and of every folder above it, outermost first."""
-    above = (source.folders[:depth] for depth in range(len(source.folders) + 1))
+def _layouts_above(folders: tuple[str, ...], layouts: ByFolder) -> tuple[Handler, ...]:
+    """The layouts of a folder and of every folder above it, outermost first."""
+    above = (folders[:depth] for depth in range(len(folders) + 1))
     return tuple(layouts[folder] for folder in above if folder in layouts)
+
+
+def _nearest(folders: tuple[str, ...], errors: ByFolder) -> Handler | None:
+    """The error page of a folder, or else of the nearest folder above it that has one."""
+    for depth in range(len(folders), -1, -1):
+        error = errors.get(folders[:depth])
+        if error is not None:
+            return error
+    return None
 
 
 _TEACHING = {
     "Page": "a page file exports a function named Page that returns HTML.",
     "Layout": "a layout file exports a function named Layout that wraps its children in HTML.",
     "NotFound": "a not-found file exports a function named NotFound that returns HTML.",
+    "Error": "an error file exports a function named Error(error, request) that returns HTML.",
     "proxy": "a proxy file exports a function named proxy(request) that returns a Response "
     "or None, or proxy(request, handle) that returns handle(request)'s Response or its own.",
 }
