@@ -73,6 +73,7 @@ class App:
         self.routes: list[Route] = tree.routes
         if public_dir is ...:
             public_dir = self.app_dir.parent / "public"
+        self.public_dir = Path(public_dir) if public_dir is not None else None
         self.public: list[Route] = load_public(public_dir) if public_dir is not None else []
         check_conflicts(self.public, self.routes)
         self.router = Router([*self.routes, *self.public])

@@ -91,6 +91,13 @@ def test_the_proxy_answers_before_routing(lesson: Client) -> None:
     assert lesson.get("/admin/settings").status_code == 404  # let through: no such route
 
 
+def test_conditional_get_answers_304_when_the_client_has_it(lesson: Client) -> None:
+    first = lesson.get("/api/catalogue")
+    assert (first.status_code, first.get_json()) == (200, {"version": 3})
+    again = lesson.get("/api/catalogue", headers={"If-None-Match": first.headers["ETag"]})
+    assert (again.status_code, again.data) == (304, b"")
+
+
 @pytest.mark.parametrize("source", SNIPPETS, ids=lambda source: source.splitlines()[0][:40])
 def test_every_other_block_runs(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the embedding examples name demo_app/app
