@@ -95,15 +95,17 @@ class Store:
     # -- reading -----------------------------------------------------------
 
     def list_products(self, q: str | None = None, limit: int | None = None,
-                      offset: int = 0) -> list[Product]:
-        """Products oldest first, optionally only those whose name contains `q`
-        (ASCII letters compared case-insensitively; `%` and `_` match literally)."""
+                      offset: int = 0, *, newest_first: bool = False) -> list[Product]:
+        """Products oldest first (or newest first), optionally only those whose
+        name contains `q` (ASCII letters compared case-insensitively; `%` and `_`
+        match literally)."""
         sql = "SELECT id, name, price FROM products"
         params: list[Any] = []
         if q:
             sql += " WHERE name LIKE ? ESCAPE '\\'"
             params.append(f"%{_escape_like(q)}%")
-        sql += " ORDER BY id LIMIT ? OFFSET ?"
+        # Ids only grow (AUTOINCREMENT), so their order is the order of adding.
+        sql += f" ORDER BY id {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
         params += [-1 if limit is None else limit, offset]  # LIMIT -1: no limit
         return [_product(row) for row in self._run(sql, params)]
 

@@ -222,6 +222,9 @@ def test_offset_skips_that_many(api: Api) -> None:
         ("offset=abc", "offset"),
         ("offset=99999999999999999999999", "offset"),
         ("limit=10&offset=x", "offset"),
+        ("order=random", "order"),
+        ("order=NEWEST", "order"),
+        ("order=", "order"),
     ],
 )
 def test_bad_paging_is_a_400_naming_the_parameter(api: Api, query: str, parameter: str) -> None:
@@ -663,7 +666,7 @@ def test_the_products_page_lists_the_products_as_plain_html(api: Api) -> None:
     assert response.mimetype == "text/html"
     assert response.mimetype_params["charset"] == "utf-8"
     page = parse(response.get_data(as_text=True))
-    assert page.items == ["Keyboard: 9.99", "Mouse: 4.99", "Monitor: 149.99"]
+    assert page.items == ["Monitor: 149.99", "Mouse: 4.99", "Keyboard: 9.99"]  # newest first
 
 
 def test_the_products_page_has_the_form_and_the_script(api: Api) -> None:
@@ -687,9 +690,9 @@ def test_the_products_page_escapes_names(api: Api) -> None:
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>" not in html
-    assert parse(html).items[-2:] == [
-        "<script>alert(1)</script>: 1.00",  # the text a reader sees
-        'Tom & Jerry "mugs" <b>: 1.00',
+    assert parse(html).items[:2] == [
+        'Tom & Jerry "mugs" <b>: 1.00',  # the text a reader sees
+        "<script>alert(1)</script>: 1.00",
     ]
     assert html.count("<script>") == 1  # the page's own script only
 
@@ -698,6 +701,64 @@ def test_the_products_page_follows_the_database(api: Api) -> None:
     api("DELETE", "/api/products/1")
     api("PATCH", "/api/products/2", {"name": "Trackball"})
     assert parse(api.get("/products").get_data(as_text=True)).items == ["Trackball: 4.99"]
+
+
+def page_links(html: str) -> dict[str, str | None]:
+    """The products page's links to newer and older pages that a reader sees."""
+    links: dict[str, str | None] = {}
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            if tag == "a" and found.get("id") in ("newer", "older") and "hidden" not in found:
+                links[str(found["id"])] = found["href"]
+
+    Links().feed(html)
+    return links
+
+
+def test_the_products_page_shows_what_was_just_added_past_a_page(api: Api) -> None:
+    store = default_store()
+    for number in range(1, 249):  # 250 products with the seeds
+        store.create(f"Item {number}", number)
+    api.create("Just added", 1)
+    html = api.get("/products").get_data(as_text=True)
+    items = parse(html).items
+    assert items[:2] == ["Just added: 0.01", "Item 248: 2.48"]
+    assert len(items) == 100
+    assert page_links(html) == {"older": "/products?offset=100"}
+
+    html = api.get("/products?offset=100").get_data(as_text=True)
+    assert parse(html).items[0] == "Item 149: 1.49"
+    assert page_links(html) == {"newer": "/products?offset=0", "older": "/products?offset=200"}
+    assert 'data-offset="100"' in html  # the script sends a new product to the first page
+
+    html = api.get("/products?offset=200").get_data(as_text=True)
+    assert parse(html).items[-2:] == ["Mouse: 4.99", "Keyboard: 9.99"]
+    assert len(parse(html).items) == 51
+    assert page_links(html) == {"newer": "/products?offset=100"}
+
+
+def test_the_products_page_links_to_no_older_page_when_all_fit(api: Api) -> None:
+    html = api.get("/products").get_data(as_text=True)
+    assert page_links(html) == {}
+    assert 'id="older"' in html  # there, hidden, for the script to show when needed
+
+
+@pytest.mark.parametrize("offset", ["-1", "x", "1.5", "99999999999999999999"])
+def test_a_bad_offset_for_the_products_page_is_a_400_naming_it(api: Api, offset: str) -> None:
+    response = api.get(f"/products?offset={offset}", headers={"Accept": "text/html"})
+    assert response.status_code == 400
+    assert "offset must be a whole number" in response.get_data(as_text=True)
+
+
+def test_the_list_can_be_newest_first(api: Api) -> None:
+    api.create("Zebra mat")
+    api.create("Anvil")
+    assert names(api.products("?order=newest")) == ["Anvil", "Zebra mat", "Mouse", "Keyboard"]
+    assert names(api.products("?order=newest&limit=2&offset=1")) == ["Zebra mat", "Mouse"]
+    assert names(api.products("?order=newest&q=a")) == ["Anvil", "Zebra mat", "Keyboard"]
+    assert names(api.products("?order=oldest&limit=1")) == ["Keyboard"]
 
 
 @pytest.mark.parametrize("path", ["/", "/about"])

@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
 ]
-SEEDED = ["Keyboard: 9.99", "Mouse: 4.99"]
+SEEDED = ["Mouse: 4.99", "Keyboard: 9.99"]  # newest first
 
 
 @pytest.fixture
@@ -82,12 +82,12 @@ def test_adding_a_product_from_the_page(browser: Browser, server: Server) -> Non
     # A marker on window survives only while the page is not reloaded.
     page.evaluate("window.stillTheSamePage = true")
     add(page, "Monitor", "14999")
-    expect(items).to_have_text([*SEEDED, "Monitor: 149.99"], timeout=TIMEOUT_MS)
+    expect(items).to_have_text(["Monitor: 149.99", *SEEDED], timeout=TIMEOUT_MS)
     assert page.evaluate("window.stillTheSamePage") is True
     assert page.get_by_label("Name").input_value() == ""  # the form was reset
 
     page.reload()
-    expect(items).to_have_text([*SEEDED, "Monitor: 149.99"], timeout=TIMEOUT_MS)
+    expect(items).to_have_text(["Monitor: 149.99", *SEEDED], timeout=TIMEOUT_MS)
     assert page.evaluate("window.stillTheSamePage") is None  # it really did reload
 
     # A refused input: the API's own message appears, nothing is added.
@@ -100,12 +100,42 @@ def test_adding_a_product_from_the_page(browser: Browser, server: Server) -> Non
     assert "price" in api_message
     add(page, "Broken", "-5")
     expect(message).to_have_text(api_message, timeout=TIMEOUT_MS)
-    expect(items).to_have_text([*SEEDED, "Monitor: 149.99"], timeout=TIMEOUT_MS)
+    expect(items).to_have_text(["Monitor: 149.99", *SEEDED], timeout=TIMEOUT_MS)
     assert page.evaluate("window.stillTheSamePage") is True
 
     # A valid product afterwards clears the message.
     add(page, "Desk <lamp>", "2500")
-    expect(items).to_have_text([*SEEDED, "Monitor: 149.99", "Desk <lamp>: 25.00"],
+    expect(items).to_have_text(["Desk <lamp>: 25.00", "Monitor: 149.99", *SEEDED],
                                timeout=TIMEOUT_MS)
     expect(message).to_have_text("", timeout=TIMEOUT_MS)
     assert script_errors == []
+
+
+def test_a_product_added_past_a_page_shows_at_the_top(browser: Browser, server: Server) -> None:
+    for number in range(1, 99):  # 100 products with the seeds: one full page
+        status, _, _ = server.request("POST", "/api/products", json.dumps(
+            {"name": f"Item {number}", "price": number}).encode())
+        assert status == 201
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    items = page.locator("#products li")
+    older = page.locator("#older")
+
+    page.goto(server.url + "/products")
+    expect(items).to_have_count(100, timeout=TIMEOUT_MS)
+    expect(older).to_be_hidden(timeout=TIMEOUT_MS)
+
+    page.evaluate("window.stillTheSamePage = true")
+    add(page, "Just added", "1")
+    # At the top, without a reload; the page still shows 100, the oldest a page further.
+    expect(items.first).to_have_text("Just added: 0.01", timeout=TIMEOUT_MS)
+    expect(items).to_have_count(100, timeout=TIMEOUT_MS)
+    expect(older).to_be_visible(timeout=TIMEOUT_MS)
+    assert page.evaluate("window.stillTheSamePage") is True
+
+    older.click()
+    expect(items).to_have_text(["Keyboard: 9.99"], timeout=TIMEOUT_MS)
+    # Adding from an older page goes to the first, where the new product is.
+    add(page, "From page two", "2")
+    page.wait_for_url(server.url + "/products", timeout=TIMEOUT_MS)
+    expect(items.first).to_have_text("From page two: 0.02", timeout=TIMEOUT_MS)

@@ -102,6 +102,16 @@ def test_products_are_listed_oldest_first(store: Store) -> None:
     assert names(store.list_products()) == ["Keyboard", "Mouse", "Zebra mat", "Apple stand", "Mug"]
 
 
+def test_products_can_be_listed_newest_first(store: Store) -> None:
+    for name in ("Zebra mat", "Apple stand", "Mug"):
+        store.create(name, 100)
+    assert names(store.list_products(newest_first=True)) == [
+        "Mug", "Apple stand", "Zebra mat", "Mouse", "Keyboard"]
+    assert names(store.list_products(limit=2, offset=1, newest_first=True)) == [
+        "Apple stand", "Zebra mat"]
+    assert names(store.list_products(q="m", newest_first=True)) == ["Mug", "Zebra mat", "Mouse"]
+
+
 @pytest.mark.parametrize("q", ["key", "KEY", "kEyBoArD", "board"])
 def test_q_matches_a_name_substring_case_insensitively(store: Store, q: str) -> None:
     assert names(store.list_products(q=q)) == ["Keyboard"]

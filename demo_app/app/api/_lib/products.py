@@ -68,8 +68,8 @@ def found(result: Any, identifier: int) -> Any:
 
 
 def page_of(request: Request) -> dict[str, Any]:
-    """`?q=` (at most 200 characters), `?limit=` (1 to 200, default 50) and
-    `?offset=` (0 or more)."""
+    """`?q=` (at most 200 characters), `?limit=` (1 to 200, default 50),
+    `?offset=` (0 or more) and `?order=` (`oldest`, the default, or `newest`)."""
     q = request.query.get("q") or None
     if q is not None and "\0" in q:
         # SQLite's LIKE would end the pattern there: `?q=%00` would match everything.
@@ -77,11 +77,20 @@ def page_of(request: Request) -> dict[str, Any]:
     if q is not None and len(q) > MAX_QUERY:
         raise HTTPError(400, f"q must be at most {MAX_QUERY} characters (no name is longer),"
                              f" not {len(q)}.")
+    order = request.query.get("order", "oldest")
+    if order not in ("oldest", "newest"):
+        raise HTTPError(400, f"order must be 'oldest' or 'newest', not {order!r}.")
     return {
         "q": q,
         "limit": _whole_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        "offset": _whole_number(request, "offset", 0, 0, None),
+        "offset": offset_of(request),
+        "newest_first": order == "newest",
     }
+
+
+def offset_of(request: Request) -> int:
+    """`?offset=`: how many products to skip, 0 or more (default 0)."""
+    return _whole_number(request, "offset", 0, 0, None)
 
 
 def _whole_number(request: Request, name: str, default: int, low: int, high: int | None) -> int:

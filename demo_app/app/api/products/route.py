@@ -7,7 +7,8 @@ from .._lib.products import fields_of, page_of, store, store_errors_as_http_erro
 
 @store_errors_as_http_errors
 def GET(request):
-    """Oldest first; `?q=` filters by name, `?limit=` and `?offset=` page."""
+    """Oldest first (`?order=newest`: newest first); `?q=` filters by name,
+    `?limit=` and `?offset=` page."""
     return Response.json(store().list_products(**page_of(request)))
 
 
