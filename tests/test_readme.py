@@ -60,6 +60,11 @@ def test_the_products_round_trip(lesson: Client) -> None:
         {"id": 1, "name": "Keyboard", "price": 999}
     ]
     assert lesson.get("/api/products?limit=0").get_json() == []
+    for bad in ("abc", "-1", "1.5", "9" * 5000):  # the client's mistake: a 400, never a 500
+        response = lesson.get(f"/api/products?limit={bad}")
+        assert (response.status_code, response.get_json()) == (
+            400, {"error": "limit must be a whole number, 0 or more"}
+        )
     created = lesson.post("/api/products", json={"name": "Mouse"})
     assert (created.status_code, created.get_json()) == (201, {"created": {"name": "Mouse"}})
     assert lesson.post("/api/products", data="{oops").status_code == 400
@@ -104,7 +109,12 @@ def test_every_other_block_runs(source: str, monkeypatch: pytest.MonkeyPatch) ->
     namespace: dict[str, Any] = {"__name__": "readme"}
     exec(compile(source, "README.md", "exec"), namespace)
     app = namespace.get("app")
-    if "Flask" in source:
+    if "def test_" in source:  # a test of one's own routes: run each, as pytest would
+        tests = [value for name, value in namespace.items() if name.startswith("test_")]
+        assert tests
+        for test in tests:
+            test()
+    elif "Flask" in source:
         client = Client(app)
         assert client.get("/old").get_data(as_text=True) == "still served by Flask"
         assert client.get("/api/hello").get_json() == {"message": "Hi!"}
