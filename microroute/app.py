@@ -84,7 +84,13 @@ class App:
         """Serve one request: the WSGI entry point."""
         request = Request(environ, None, self.max_body_size)  # 1. the request
         response = self.handle(request)  # 2.-4. its response, whatever happens on the way
-        return response(environ, start_response)  # 5. through WSGI
+        try:
+            return response(environ, start_response)  # 5. through WSGI
+        except Exception as error:
+            # A response HTTP cannot carry (a Content-Length that is not its
+            # body's, a status set out of range) is refused before
+            # start_response: our 500, logged, instead of the server's.
+            return self.failed(error, environ)(environ, start_response)
 
     def handle(self, request: Request) -> Response:
         """The `Response` to a request, through `proxy.py` where there is one:

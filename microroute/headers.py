@@ -5,8 +5,12 @@ much as the rest of a small JSON response; this keeps the same everyday
 surface (`headers["X"] = "y"`, `get`, `add`, `get_all`, `in`, `del`) over a
 plain list of `(name, value)` pairs, which is exactly what WSGI wants.
 
-A value holding CR or LF raises `ValueError` where the handler sets it, so a
-reflected value can never split the response into two.
+A value holding a control character (CR and LF above all, but also NUL, `\\x0b`,
+`\\x7f`...; a tab is allowed) raises `ValueError` where the handler sets it, so a
+reflected value can never split the response into two, nor make the server
+refuse it on the way out. A `Content-Length` must be a whole number of bytes;
+whether it is the body's length is checked when the response is sent
+(`Response.__call__`), since only then are both final.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 
 # RFC 9110 section 5.6.2: a field name is a token.
 _is_token = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z").match
+# RFC 9110 section 5.5: a field value holds visible characters, spaces and tabs;
+# any other control character is refused (servers refuse it, or worse, split on it).
+_control_character = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search
 
 HeaderItems = Mapping[str, str] | Iterable[tuple[str, str]]
 
@@ -108,23 +115,41 @@ class Headers(MutableMapping[str, str]):
         """Every `(name, value)` pair, repeats included, in the order they were set."""
         return list(self._items)
 
-    def wsgi_list(self, content_length: int | None = None) -> list[tuple[str, str]]:
+    def wsgi_list(
+        self, content_length: int | None = None, *, exact: bool = True
+    ) -> list[tuple[str, str]]:
         """The list WSGI's `start_response` takes, with `Content-Length` added
-        unless one was set by hand. Not a copy when there is nothing to add."""
-        if content_length is None or self._length_set:
+        unless one was set by hand. Not a copy when there is nothing to add.
+
+        One set by hand must be `content_length` (a `ValueError` otherwise),
+        unless not `exact`: a HEAD handler may say how long GET's body is.
+        """
+        if content_length is None:
             return self._items
-        return [*self._items, ("Content-Length", str(content_length))]
+        if not self._length_set:
+            return [*self._items, ("Content-Length", str(content_length))]
+        if exact and self.get_all("Content-Length") != [str(content_length)]:
+            raise ValueError(
+                f"Header Content-Length {', '.join(self.get_all('Content-Length'))} "
+                f"is not the body's length, {content_length} bytes"
+            )
+        return self._items
 
 
 def _checked(name: str, value: str | int) -> tuple[str, str]:
     if not isinstance(name, str) or not _is_token(name):
         raise ValueError(f"Invalid header name {name!r}")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
         raise TypeError(f"Header {name} must be a str, not {type(value).__name__}")
-    if "\r" in value or "\n" in value or "\0" in value:
-        raise ValueError(f"Header {name} must not contain CR, LF or NUL: {value!r}")
+    if _control_character(value):
+        raise ValueError(
+            f"Header {name} must not contain a control character (CR, LF, NUL, "
+            f"\\x01-\\x1f but tab, DEL): {value!r}"
+        )
+    if name.lower() == "content-length" and not (value.isdigit() and value.isascii()):
+        raise ValueError(f"Header Content-Length must be a whole number of bytes: {value!r}")
     if not value.isascii():
         try:
             value.encode("latin-1")  # all that HTTP/1.1 and WSGI can carry

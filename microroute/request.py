@@ -15,7 +15,9 @@ does it, as it does best.
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from io import BytesIO
@@ -25,7 +27,8 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import EnvironHeaders, FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
-from werkzeug.http import parse_cookie, parse_options_header
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.http import parse_cookie
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.wsgi import get_host
 
@@ -85,8 +88,13 @@ class Request:
 
     @cached_property
     def cookies(self) -> MultiDict[str, str]:
-        """The request's cookies, by name."""
-        return parse_cookie(self.environ)
+        """The request's cookies, by name: `request.cookies.get("session")`.
+
+        A `Cookie` header that is not UTF-8 (`f=caf\\xe9`) is read with U+FFFD
+        for the bytes it cannot decode, the other cookies intact, as werkzeug
+        2 did: bad client bytes are never a 500.
+        """
+        return parse_cookie(_from_wsgi(self.environ.get("HTTP_COOKIE", "")))
 
     @property
     def content_type(self) -> str:
@@ -106,11 +114,21 @@ class Request:
         return self._body
 
     def text(self) -> str:
-        """The body as text, in the charset its `Content-Type` names (UTF-8 if none)."""
+        """The body as text, in the charset its `Content-Type` names (UTF-8 if none).
+
+        Only the charsets browsers send are read (`_TEXT_CHARSETS`): any other
+        is a 415 naming it, and bytes the charset cannot decode are a 400.
+        """
         charset = self._content_type[1].get("charset", "utf-8")
+        codec = _text_codec(charset)
+        if codec is None:
+            raise HTTPError(
+                415, f"The body's charset {charset[:40]!r} is not a text encoding microroute "
+                "reads (UTF-8, UTF-16, ISO-8859-*, windows-125*, and the others browsers use)."
+            )
         try:
-            return self.body().decode(charset)
-        except (LookupError, UnicodeDecodeError) as error:
+            return self.body().decode(codec)
+        except UnicodeDecodeError as error:
             raise HTTPError(400, f"The body is not valid {charset} text: {error}") from None
 
     def json(self) -> Any:
@@ -162,6 +180,41 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+
+# The charsets `text()` decodes: the WHATWG Encoding Standard's (every one a
+# browser sends; windows-874 and x-mac-cyrillic by Python's names for them),
+# plus ASCII and Latin-1, as Python names their codecs. An allow-list, not a
+# deny-list: Python has codecs that are no text encoding for a body
+# (`unicode_escape` runs escape sequences, `punycode` and `idna` are for host
+# names, `utf-7` gives lone surrogates, `rot13` and `base64` are not bytes to
+# text), and a package may register more with `codecs.register`; a list of
+# what to refuse would have to keep up with them all.
+_TEXT_CHARSETS = frozenset(
+    codecs.lookup(name).name
+    for name in (
+        "utf-8", "utf-16", "utf-16-le", "utf-16-be", "ascii", "iso-8859-1", "iso-8859-2",
+        "iso-8859-3", "iso-8859-4", "iso-8859-5", "iso-8859-6", "iso-8859-7", "iso-8859-8",
+        "iso-8859-10", "iso-8859-13", "iso-8859-14", "iso-8859-15", "iso-8859-16",
+        "windows-1250", "windows-1251", "windows-1252", "windows-1253", "windows-1254",
+        "windows-1255", "windows-1256", "windows-1257", "windows-1258", "cp874", "cp866",
+        "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "gbk", "gb18030", "big5",
+        "euc-jp", "iso-2022-jp", "shift_jis", "euc-kr",
+    )
+)
+# What a charset label may look like before Python is asked about it.
+_is_charset_label = re.compile(r"[A-Za-z0-9_.:-]{1,40}\Z").match
+
+
+def _text_codec(charset: str) -> str | None:
+    """Python's codec for a charset label (`"UTF8"` -> `"utf-8"`), if `text()` reads it."""
+    if not _is_charset_label(charset):
+        return None
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        return None
+    return name if name in _TEXT_CHARSETS else None
 
 
 def _refuse_constant(name: str) -> Any:

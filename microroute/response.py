@@ -14,6 +14,13 @@ HEAD request and of a 204 or 304, and hands everything to the server.
 A `FileBody` sends a file (or a part of it) without reading it into memory,
 by the server's `wsgi.file_wrapper` where it has one; `make_conditional`
 turns a response the client already has into a 304 (see `conditional`).
+
+What HTTP cannot carry is refused where the handler makes it, naming what was
+wrong: a status that is not an int from 100 to 599 (`"200 OK"`, `0`, `True`),
+a body that is not text, bytes or an iterable of bytes (`Response(123)`,
+`Response(["a"])`), a header with a control character (`headers.py`). A
+`Content-Length` set by hand that is not the body's length is refused when the
+response is sent, since the handler may set either last.
 """
 
 from __future__ import annotations
@@ -87,14 +94,13 @@ class Response:
         headers: HeaderItems | None = None,
         content_type: str | None = None,
     ) -> None:
-        self.status = status
+        self.status = _checked_status(status)
         self.headers = Headers(headers)
-        if isinstance(body, (bytearray, memoryview)):
-            body = bytes(body)
         if isinstance(body, str):
-            body = body.encode()
+            body = _utf8(body)
             default_type = TEXT
         else:
+            body = _checked_body(body)
             default_type = BINARY
         if content_type is None and "Content-Type" not in self.headers:
             content_type = default_type
@@ -113,9 +119,11 @@ class Response:
         """
         # Built directly, not through __init__: there is nothing to check in
         # what the framework sets itself, and this is every JSON response.
+        if status.__class__ is not int or not 100 <= status <= 599:
+            status = _checked_status(status)
         response = cls.__new__(cls)
         response.status = status
-        response.body = _json_encode(data).encode()
+        response.body = _json_encode(data).encode()  # ASCII: never a lone surrogate
         # nosniff: a browser must never guess that a JSON body is HTML.
         response.headers = Headers.trusted(
             [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")]
@@ -128,9 +136,11 @@ class Response:
     @classmethod
     def html(cls, html: str, status: int = 200, headers: HeaderItems | None = None) -> Response:
         """An HTML page: `Response.html("<h1>Hi</h1>")`, as UTF-8."""
+        if status.__class__ is not int or not 100 <= status <= 599:
+            status = _checked_status(status)
         response = cls.__new__(cls)  # as in `json`
         response.status = status
-        response.body = html.encode()
+        response.body = _utf8(html)
         response.headers = Headers.trusted([("Content-Type", HTML)])
         if headers:
             for name, value in Headers(headers).items():
@@ -194,28 +204,44 @@ class Response:
     def __call__(
         self, environ: Mapping[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        """Send this response through WSGI: the last step of every request."""
+        """Send this response through WSGI: the last step of every request.
+
+        Whatever it refuses (a status or a `Content-Length` changed after the
+        response was made) it raises before `start_response`, so that the app
+        can still answer with a 500 of its own.
+        """
         status = self.status
         body = self.body
-        line = _STATUS_LINES.get(status) or f"{status} Unknown"
+        # A status set after the response was made is checked here, off the
+        # common path: every valid status HTTP names has its line already.
+        line = _STATUS_LINES.get(status) or f"{_checked_status(status)} Unknown"
         if status in _BODILESS:  # no body, nor its type or length
             headers = self.headers.wsgi_list()
-            start_response(line, [pair for pair in headers if pair[0].lower() not in _BODY_FIELDS])
             _close(body)
+            start_response(line, [pair for pair in headers if pair[0].lower() not in _BODY_FIELDS])
             return []
         if isinstance(body, bytes):  # the usual case: the whole body at once
-            start_response(line, self.headers.wsgi_list(len(body)))
-            return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+            head = environ["REQUEST_METHOD"] == "HEAD"
+            # A Content-Length set by hand must be the body's, except from a
+            # HEAD handler without a body, saying how long GET's would be.
+            headers = self.headers.wsgi_list(len(body), exact=not head or body != b"")
+            start_response(line, headers)
+            return [] if head else [body]
         if isinstance(body, FileBody):  # a file: its length is known
-            start_response(line, self.headers.wsgi_list(body.length))
+            headers = self.headers.wsgi_list(body.length)
             if environ["REQUEST_METHOD"] == "HEAD":
                 body.close()
+                start_response(line, headers)
                 return []
+            start_response(line, headers)
             return body.send(environ)
-        start_response(line, self.headers.wsgi_list())  # a stream: its length is not known
+        if not isinstance(body, Iterable):  # set after the response was made
+            raise _not_a_body(body)
         if environ["REQUEST_METHOD"] == "HEAD":
             _close(body)
+            start_response(line, self.headers.wsgi_list())
             return []
+        start_response(line, self.headers.wsgi_list())  # a stream: its length is not known
         return _Stream(body, environ)  # the server iterates it, then calls close()
 
     def __repr__(self) -> str:
@@ -272,6 +298,58 @@ class FileBody:
         self.file.close()
 
 
+def _checked_status(status: object) -> int:
+    """`status` as a plain int, if HTTP can send it (`HTTPStatus.OK` is 200)."""
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise TypeError(
+            f"A response status must be an int (404, HTTPStatus.NOT_FOUND), "
+            f"not {type(status).__name__}: {status!r}"
+        )
+    if not 100 <= status <= 599:
+        raise ValueError(f"A response status must be from 100 to 599, not {status}")
+    return int(status)
+
+
+def _checked_body(body: object) -> bytes | Iterable[bytes]:
+    """A body that is not `str`: bytes as they are, or an iterable of bytes."""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, (list, tuple)):  # its chunks can be checked now, at the handler
+        for chunk in body:
+            if not isinstance(chunk, bytes):
+                raise TypeError(
+                    f"A response body's chunks must be bytes, not {type(chunk).__name__}: "
+                    f"{chunk!r:.40}"
+                )
+        return body
+    if isinstance(body, Mapping):
+        raise TypeError(
+            f"A response body cannot be a {type(body).__name__}: "
+            "for JSON, return Response.json(data)"
+        )
+    if not isinstance(body, Iterable):
+        raise _not_a_body(body)
+    return body  # a stream: each chunk is checked as it goes (`_Stream`)
+
+
+def _not_a_body(body: object) -> TypeError:
+    return TypeError(
+        "A response body must be str, bytes or an iterable of bytes, "
+        f"not {type(body).__name__}"
+    )
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON's "\ud800", say) has no UTF-8. It becomes
+        # U+FFFD, as a browser's TextEncoder makes it, rather than a 500.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
+
+
 def _close(body: Body) -> None:
     # A body that is not sent is still closed: a generator's cleanup must run.
     close = getattr(body, "close", None)
@@ -293,7 +371,12 @@ class _Stream:
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            yield from self.body
+            for chunk in self.body:
+                if not isinstance(chunk, bytes):  # a server would fail on it, unlogged
+                    raise TypeError(
+                        f"A streamed response body must give bytes, not {type(chunk).__name__}"
+                    )
+                yield chunk
         except Exception:
             log = self.environ.get("wsgi.errors") or sys.stderr
             log.write(f"microroute: the response body failed while being sent\n"

@@ -158,6 +158,23 @@ def test_cookies() -> None:
     assert len(make_request("/").cookies) == 0
 
 
+@pytest.mark.parametrize(
+    ("header", "cookies"),
+    [
+        ("f=caf\xe9; g=ok", {"f": "caf\ufffd", "g": "ok"}),  # Latin-1 bytes: not UTF-8
+        ("f=\xff\xfe; g=ok", {"f": "\ufffd\ufffd", "g": "ok"}),
+        ("f=caf\xc3\xa9", {"f": "café"}),  # UTF-8, as WSGI carries it
+        ("\xe9=1; g=ok", {"\ufffd": "1", "g": "ok"}),
+    ],
+)
+def test_a_cookie_header_that_is_not_utf8_is_read_with_replacement(
+    header: str, cookies: dict[str, str]
+) -> None:
+    environ = EnvironBuilder("/").get_environ()
+    environ["HTTP_COOKIE"] = header  # the header's bytes, as WSGI gives them: Latin-1
+    assert dict(Request(environ).cookies) == cookies
+
+
 def test_params_are_what_the_router_found() -> None:
     assert make_request("/", params={"id": "42", "slug": ["a", "b"]}).params == {
         "id": "42",
@@ -271,12 +288,40 @@ def test_text_decodes_in_the_charset_of_the_content_type(
     [
         ("text/plain", b"caf\xe9"),
         ("text/plain; charset=utf-8", b"\xff"),
-        ("text/plain; charset=no-such-charset", b"abc"),
+        ("text/plain; charset=utf-16-le", b"\x00\xd8"),  # a lone surrogate
+        ("text/plain; charset=shift_jis", b"\x81"),
     ],
 )
 def test_text_that_cannot_be_decoded_is_a_400(content_type: str, body: bytes) -> None:
     request = make_request("/", method="POST", data=body, content_type=content_type)
     assert "not valid" in failure(request.text)
+
+
+@pytest.mark.parametrize(
+    "charset",
+    ["utf-7", "UTF-7", "unicode_escape", "raw-unicode-escape", "punycode", "idna", "rot13",
+     "rot_13", "base64", "hex", "zlib", "undefined", "palmos", "utf-8-sig", "no-such-charset",
+     "a\x00b", "x" * 100, "../../os", "utf-8 ; x", "\u00e9"],
+)
+def test_text_refuses_a_charset_that_is_not_a_text_encoding_browsers_use(charset: str) -> None:
+    request = make_request("/", method="POST", data=b"+2AA-",
+                           headers={"Content-Type": f'text/plain; charset="{charset}"'})
+    assert "is not a text encoding microroute reads" in failure(request.text, 415)
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "text"),
+    [("UTF8", b"caf\xc3\xa9", "café"), ("latin1", b"caf\xe9", "café"),
+     ("windows-1252", b"\x80", "€"), ("Shift_JIS", "日本".encode("shift_jis"), "日本"),
+     ("utf-16-be", "ok".encode("utf-16-be"), "ok"), ("koi8-r", "да".encode("koi8-r"), "да"),
+     ("us-ascii", b"plain", "plain"), ("gb18030", "中".encode("gb18030"), "中")],
+)
+def test_text_reads_the_charsets_browsers_use_by_any_of_their_names(
+    charset: str, body: bytes, text: str
+) -> None:
+    content_type = f"text/plain; charset={charset}"
+    request = make_request("/", method="POST", data=body, content_type=content_type)
+    assert request.text() == text
 
 
 def test_text_of_an_empty_body_is_empty() -> None:

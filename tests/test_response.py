@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 from wsgiref.validate import validator
 
@@ -487,3 +489,87 @@ def test_a_started_generator_that_is_not_sent_runs_its_cleanup() -> None:
 
 def test_repr_shows_the_status() -> None:
     assert repr(Response("", 404)) == "<Response 404>"
+
+
+# --- what HTTP cannot carry is refused where the handler makes it -------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "says"),
+    [("200 OK", TypeError, "not str: '200 OK'"), (True, TypeError, "not bool"),
+     (200.0, TypeError, "not float"), (None, TypeError, "not NoneType"),
+     (0, ValueError, "from 100 to 599, not 0"), (600, ValueError, "not 600"),
+     (99, ValueError, "not 99"), (-200, ValueError, "not -200")],
+)
+def test_a_status_http_cannot_send_is_refused_at_construction(
+    status: Any, error: type[Exception], says: str
+) -> None:
+    for make in (
+        lambda: Response("x", status),
+        lambda: Response.json({}, status),
+        lambda: Response.html("<p>x</p>", status),
+        lambda: Response.redirect("/", status),
+    ):
+        with pytest.raises(error, match=f"A response status must be .*{says}"):
+            make()
+
+
+def test_a_status_set_later_is_refused_when_sent() -> None:
+    response = Response("x")
+    response.status = "200 OK"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match="not str"):
+        send(response)
+
+
+@pytest.mark.parametrize("status", [HTTPStatus.CREATED, 200, 599, 299])
+def test_any_int_status_from_100_to_599_is_accepted(status: int) -> None:
+    response = Response("x", status)
+    assert type(response.status) is int and response.status == status
+    assert send(response).status.startswith(f"{int(status)} ")
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [(123, "must be str, bytes or an iterable of bytes, not int"),
+     (None, "not NoneType"), (1.5, "not float"),
+     (["a"], "chunks must be bytes, not str: 'a'"),
+     ((b"a", "b"), "chunks must be bytes, not str"),
+     ([b"a", 1], "chunks must be bytes, not int"),
+     ({"a": 1}, "cannot be a dict: for JSON, return Response.json"),
+    ],
+)
+def test_a_body_http_cannot_send_is_refused_at_construction(body: Any, says: str) -> None:
+    with pytest.raises(TypeError, match=re.escape(says)):
+        Response(body)
+
+
+def test_a_streamed_chunk_that_is_not_bytes_is_refused_as_it_goes() -> None:
+    def chunks() -> Iterator[Any]:
+        yield b"ok"
+        yield "text"
+
+    environ = EnvironBuilder().get_environ()
+    environ["wsgi.errors"] = log = io.StringIO()
+    iterable = iter(Response(chunks())(environ, lambda status, headers: None))
+    assert next(iterable) == b"ok"
+    with pytest.raises(TypeError, match="must give bytes, not str"):
+        next(iterable)
+    assert "must give bytes, not str" in log.getvalue()
+
+
+@pytest.mark.parametrize(("set_by_hand", "body"), [("999", b"hello"), ("4", b"hello"), ("0", b"x")])
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+def test_a_content_length_that_is_not_the_bodys_is_refused_when_sent(
+    set_by_hand: str, body: bytes, method: str
+) -> None:
+    response = Response(body, headers={"Content-Length": set_by_hand})
+    with pytest.raises(ValueError, match=f"Content-Length {set_by_hand} is not the body's length"):
+        send(response, method)
+
+
+def test_a_lone_surrogate_in_text_becomes_a_replacement_character() -> None:
+    # JSON's "\ud800" gives a str that UTF-8 cannot hold: never a 500.
+    assert Response("a\ud800b").body == "a\ufffdb".encode()
+    assert Response.html("<p>\udfff</p>").body == "<p>\ufffd</p>".encode()
+    assert Response("\ud83d\ude00").body == "😀".encode()  # a pair, as two code points
+    assert Response.json({"t": "\ud800"}).body == b'{"t":"\\ud800"}'

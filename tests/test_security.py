@@ -132,7 +132,7 @@ def test_a_header_with_cr_or_lf_raises_at_the_handler(app: App, value: str) -> N
     status, body, headers, log = get(app, "/api/split", query_string={"v": value})
     assert status == 500
     assert "owned" not in json.dumps(headers) and "X-Echo" not in headers
-    assert "must not contain CR, LF or NUL" in log  # raised where the handler set it
+    assert "must not contain a control character" in log  # raised where the handler set it
 
 
 def test_json_responses_forbid_sniffing(app: App) -> None:

@@ -48,6 +48,15 @@ ROUTES = {
         def Page():
             return "<h1>About</h1>"
     """,
+    "api/echo/route.py": """
+        from microroute import Response
+
+        def GET(request):
+            return Response.json(dict(request.cookies))
+
+        def POST(request):
+            return Response(request.text())
+    """,
 }
 
 
@@ -207,6 +216,50 @@ def test_unknown_method_is_a_501(server: Server) -> None:
     reply = server.send(b"FOO /about HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 501 ")
     assert b'{"error":"Method FOO is not implemented."}' in reply
+
+
+def test_a_cookie_header_that_is_not_utf8_is_read_with_replacement(server: Server) -> None:
+    status, _, body = server.request("GET", "/api/echo", headers={"Cookie": "f=caf\xe9; g=ok"})
+    assert (status, json.loads(body)) == (200, {"f": "caf\ufffd", "g": "ok"})
+
+
+def test_a_utf7_body_echoed_back_is_a_415_not_a_500(server: Server) -> None:
+    # "+2AA-" in UTF-7 is a lone surrogate, which no response can carry.
+    status, _, body = server.request(
+        "POST", "/api/echo", b"+2AA-", {"Content-Type": "text/plain; charset=utf-7"}
+    )
+    assert status == 415
+    assert "utf-7" in error_of(body)
+
+
+def test_a_response_http_cannot_carry_is_our_json_500_not_the_servers(
+    serve: Callable[..., Server], tmp_path: Path
+) -> None:
+    # gunicorn would send its own HTML 500 (ignoring Accept, skipping our
+    # log line) for a header with a \x0b, and put a wrong length on the wire.
+    package = tmp_path / "refusing"
+    write_tree(package, {"api/refused/route.py": """
+        from microroute import Response
+
+        def GET(request):
+            if request.query["kind"] == "header":
+                return Response("x", headers={"X-Echo": "a\\x0bb"})
+            return Response("hello", headers={"Content-Length": "999"})
+    """})
+    (package / "__init__.py").write_text(
+        "from pathlib import Path\nfrom microroute import App\n"
+        "app = App(Path(__file__).parent / 'app')\n"
+    )
+    server = serve("refusing:app", cwd=tmp_path)
+    for kind in ("header", "length"):
+        status, headers, body = server.request("GET", f"/api/refused?kind={kind}")
+        assert status == 500
+        assert headers["Content-Type"] == "application/json"
+        assert json.loads(body) == {"error": "Internal Server Error"}
+        assert int(headers["Content-Length"]) == len(body)
+    log = server.log.read_text()
+    assert "Header X-Echo must not contain a control character" in log
+    assert "Header Content-Length 999 is not the body's length, 5 bytes" in log
 
 
 def test_a_streamed_response_arrives_whole(server: Server) -> None:
