@@ -34,7 +34,7 @@ from types import EllipsisType
 from typing import Any
 
 from . import fallback, paths
-from .errors import HTTPError, error_response, prefers_html, private
+from .errors import HTTPError, error_response, prefers_html, private, vary_on_accept
 from .fallback import WSGIApp
 from .loader import METHODS, Handler, Route, load_tree
 from .public import check_conflicts, load_public
@@ -43,6 +43,7 @@ from .response import Response, StartResponse
 from .router import Params, Router
 
 KNOWN_METHODS = frozenset(METHODS)
+SERVER_ALLOW = ", ".join(sorted(METHODS))  # the answer to `OPTIONS *`
 
 
 class App:
@@ -109,6 +110,10 @@ class App:
         framework gives on the way (a 308, 404, 405, 501, an `HTTPError`'s
         status, a 500) or the fallback's, each as a `Response`."""
         environ = request.environ
+        if request.method == "OPTIONS" and paths.is_asterisk(environ):
+            # `OPTIONS *` asks about the server as a whole, not a path (RFC
+            # 9110 §9.3.7): every method the framework routes.
+            return Response(b"", 204, {"Allow": SERVER_ALLOW})
         try:
             found = self.match(environ)  # 2. the route and its params
             if found is None and self.fallback is not None:
@@ -171,7 +176,9 @@ class App:
             return error_response(environ, 501, f"Method {method} is not implemented.")
         if found is None:
             page = self.not_found_page(request) if self.not_found_pages else None
-            return page or error_response(environ, 404, "Not Found")
+            if page is None:
+                return error_response(environ, 404, "Not Found")
+            return vary_on_accept(self.call(page, request))  # the JSON 404 otherwise
         allow = {"Allow": found[0].allow}
         return error_response(environ, 405, f"Method {method} is not allowed here.", allow)
 
@@ -258,7 +265,7 @@ class App:
             not_found = self.not_found_page(request) if error.status == 404 else None
             if not_found is None or page.name != "Page":
                 raise
-            return self.render(not_found, request)
+            return vary_on_accept(self.render(not_found, request))  # chosen by Accept
         except Exception:
             if failing.error is None or not prefers_html(request.environ):
                 raise

@@ -66,16 +66,41 @@ def reason_phrase(status: int) -> str:
 
 
 def prefers_html(environ: Mapping[str, object]) -> bool:
-    """True when the client ranks text/html above application/json.
+    """True when the client ranks text/html above application/json, with
+    q-values and wildcards read as RFC 9110 says (the most specific range wins).
 
-    A browser does (`text/html,...,*/*;q=0.8`); curl and `*/*` do not, so an
-    API client that says nothing gets JSON.
+    A browser does (`text/html,...,*/*;q=0.8`), and so does
+    `text/*, application/json;q=0.5`; curl and `*/*` do not, so an API
+    client that says nothing gets JSON. A response chosen this way must say
+    so: `vary_on_accept`.
     """
     accept = environ.get("HTTP_ACCEPT")
-    if not isinstance(accept, str) or "html" not in accept:
-        return False
+    return isinstance(accept, str) and accept != "" and _ranks_html_first(accept)
+
+
+@functools.lru_cache(maxsize=256)
+def _ranks_html_first(accept: str) -> bool:
+    # A few Accept headers make up nearly all traffic (each browser sends
+    # one, curl sends "*/*"): each is parsed once.
     ranked = parse_accept_header(accept, MIMEAccept)
     return ranked.quality("text/html") > ranked.quality("application/json")
+
+
+def vary_on_accept(response: Response) -> Response:
+    """Add `Accept` to the response's `Vary`: its body was chosen by `Accept`,
+    so a shared cache must not hand a browser the JSON answer, nor an API
+    client the HTML one. Returns the response.
+
+    >>> vary_on_accept(Response.html(page, 404)).headers["Vary"]
+    'Accept'
+    """
+    headers = response.headers
+    vary = ", ".join(headers.get_all("Vary"))
+    if not vary:
+        headers["Vary"] = "Accept"
+    elif "accept" not in (name.strip().lower() for name in vary.split(",")) and vary != "*":
+        headers["Vary"] = f"{vary}, Accept"
+    return response
 
 
 def error_response(
@@ -143,9 +168,9 @@ def _error(
         if detail:
             page += f"<pre>{html.escape(detail)}</pre>\n"
         page += "</body></html>\n"
-        return kind.html(page, status, headers)
+        return vary_on_accept(kind.html(page, status, headers))
     body: dict[str, Any] = {"error": message, **(details or {})}
     body["error"] = message  # details add keys; they never replace the message
     if detail:
         body["traceback"] = detail
-    return kind.json(body, status, headers)
+    return vary_on_accept(kind.json(body, status, headers))

@@ -66,6 +66,16 @@ def has_escapes(environ: Mapping[str, Any]) -> bool:
     return isinstance(target, str) and "%" in target
 
 
+def is_asterisk(environ: Mapping[str, Any]) -> bool:
+    """Whether the request target is `*` (`OPTIONS *`, about the server as a
+    whole) rather than a path: gunicorn and werkzeug give `PATH_INFO` as `*`,
+    other servers an empty one beside the raw target `*`."""
+    path = environ.get("PATH_INFO")
+    if path == "*":
+        return True
+    return not path and (environ.get("RAW_URI") or environ.get("REQUEST_URI")) == "*"
+
+
 def raw_path(environ: Mapping[str, Any]) -> str | None:
     """The request target's path inside the app, still percent-encoded.
 

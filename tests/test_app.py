@@ -301,6 +301,29 @@ def test_options_without_a_handler_is_204_with_allow(site: Client, path: str, al
     assert response.data == b""
 
 
+SERVER_ALLOW = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+
+
+@pytest.mark.parametrize("validated", [True, False])
+@pytest.mark.parametrize("fallback", [None, Legacy])
+def test_options_asterisk_answers_for_the_server_as_a_whole(
+    tree: Callable[..., Path], validated: bool, fallback: type[Legacy] | None
+) -> None:
+    # RFC 9110 §9.3.7: not the root page's Allow, every method the framework
+    # routes. gunicorn and werkzeug give PATH_INFO "*", which wsgiref.validate
+    # refuses (it wants a "/"); the validated case is a server giving an empty one.
+    legacy = fallback() if fallback else None
+    app = App(tree(SITE), fallback=legacy)
+    client = Client(validator(app) if validated else app)
+    path_info = "" if validated else "*"
+    overrides = {"PATH_INFO": path_info, "RAW_URI": "*", "REQUEST_URI": "*"}
+    response = fetch(client, "OPTIONS", "/", environ_overrides=overrides)
+    assert (response.status_code, response.data) == (204, b"")
+    assert response.headers["Allow"] == SERVER_ALLOW
+    assert legacy is None or legacy.seen == []
+    assert fetch(client, "OPTIONS", "/").headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
 def test_a_routes_own_options_handler_wins(site: Client) -> None:
     response = fetch(site, "OPTIONS", "/custom")
     assert response.status_code == 200
@@ -779,7 +802,8 @@ def test_an_http_error_with_headers_http_cannot_carry_is_a_500(site: Client) -> 
 @pytest.mark.parametrize(
     ("accept", "html"),
     [(BROWSER, True), ("text/html", True), ("*/*", False), ("application/json", False),
-     ("application/json, text/html;q=0.9", False), (None, False)],
+     ("application/json, text/html;q=0.9", False), (None, False),
+     ("text/*, application/json;q=0.5", True), ("*/*;q=0.1, application/json;q=0.5", False)],
 )
 def test_error_bodies_follow_the_accept_header(site: Client, accept: str | None,
                                                 html: bool) -> None:
@@ -791,6 +815,54 @@ def test_error_bodies_follow_the_accept_header(site: Client, accept: str | None,
         assert response.text.lower().startswith("<!doctype html>")
     else:
         error_message(response, 404)
+
+
+@pytest.mark.parametrize("accept", [BROWSER, "*/*", None])
+@pytest.mark.parametrize(
+    ("method", "target", "options", "status"),
+    [
+        ("GET", "/nowhere", {}, 404),
+        ("DELETE", "/about", {}, 405),
+        ("GET", "/boom", {"errors_stream": io.StringIO()}, 500),
+        ("GET", "/items/%ZZ", {}, 400),
+        ("POST", "/api/products", {"data": b"{oops"}, 400),
+        ("GET", "/fail", {"query_string": {"status": 409, "message": "Taken"}}, 409),
+        ("GET", "/fail", {"query_string": {"status": 429, "message": "Wait", "retry": "1"}},
+         429),
+    ],
+)
+def test_every_answer_whose_body_was_chosen_by_accept_says_vary_accept(
+    site: Client, accept: str | None, method: str, target: str, options: dict[str, Any],
+    status: int,
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = fetch(site, method, target, headers=headers, **options)
+    assert response.status_code == status
+    assert response.headers.getlist("Vary") == ["Accept"]
+
+
+@pytest.mark.parametrize("accept", [BROWSER, "*/*"])
+def test_a_501_and_a_413_say_vary_accept(
+    make_client: Callable[..., Client], accept: str
+) -> None:
+    client = make_client(SITE, max_body_size=10)
+    with unknown_method("FOO"):
+        response = fetch(client, "FOO", "/about", headers={"Accept": accept})
+    assert (response.status_code, response.headers.getlist("Vary")) == (501, ["Accept"])
+    response = fetch(client, "POST", "/api/upload", headers={"Accept": accept},
+                     environ_overrides=unread_body(11))
+    assert (response.status_code, response.headers.getlist("Vary")) == (413, ["Accept"])
+
+
+@pytest.mark.parametrize(
+    ("target", "status"), [("/about", 200), ("/about/", 308), ("/api/products", 203)]
+)
+def test_answers_not_chosen_by_accept_do_not_vary_on_it(
+    site: Client, target: str, status: int
+) -> None:
+    response = fetch(site, "GET", target, headers={"Accept": BROWSER})
+    assert response.status_code == status
+    assert "Vary" not in response.headers
 
 
 @pytest.mark.parametrize(

@@ -223,12 +223,14 @@ def test_a_bad_error_page_is_a_route_error(tree: Tree, source: str, expected: st
 def test_a_pages_404_renders_the_nearest_not_found_page(site: Client) -> None:
     response = browse(site, "/blog/hello")
     assert (response.status_code, response.text) == (404, "<root><p>no such post</p></root>")
+    assert response.headers.getlist("Vary") == ["Accept"]  # JSON for an API client
 
 
 def test_a_pages_404_for_an_api_client_is_json_with_its_message(site: Client) -> None:
     response = fetch(site, "GET", "/blog/hello")
     assert response.status_code == 404
     assert response.get_json() == {"error": "No post hello"}
+    assert response.headers.getlist("Vary") == ["Accept"]
 
 
 def test_a_pages_404_without_a_not_found_page_is_the_framework_404(

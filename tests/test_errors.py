@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from microroute import HTTPError, Response, RouteError
-from microroute.errors import error_response, prefers_html, reason_phrase
+from microroute.errors import error_response, prefers_html, reason_phrase, vary_on_accept
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CHROME = (
@@ -96,6 +96,16 @@ def test_an_empty_message_is_kept() -> None:
         ("text/html;q=0.5, */*", False),  # */* ranks JSON at 1
         ("text/html;q=0", False),
         ("text/plain", False),
+        # Wildcards and q-values, the most specific range winning (RFC 9110 §12.5.1):
+        ("text/*, application/json;q=0.5", True),
+        ("text/*;q=1, application/json;q=0.5", True),
+        ("*/*, application/json;q=0.5", True),  # anything but JSON, rather
+        ("*/*;q=0.1, application/json;q=0.5", False),
+        ("application/json, text/*;q=0.9", False),
+        ("text/*, text/html;q=0.1, application/json;q=0.5", False),
+        ("text/html;q=0.1, text/*", True),  # JSON is not acceptable at all
+        ("application/*, text/*", False),  # a tie
+        ("TEXT/HTML", True),
     ],
 )
 def test_prefers_html(accept: str | None, html: bool) -> None:
@@ -183,3 +193,24 @@ def test_details_add_keys_to_the_json_body() -> None:
 def test_details_never_replace_the_message() -> None:
     response = error_response({}, 422, "Invalid product", details={"error": "overridden"})
     assert as_json(response) == {"error": "Invalid product"}
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", BROWSER])
+@pytest.mark.parametrize("headers", [None, {"Allow": "GET"}])
+def test_every_error_body_chosen_by_accept_says_vary_accept(
+    accept: str | None, headers: dict[str, str] | None
+) -> None:
+    # A shared cache must not hand a browser the JSON answer, nor curl the HTML one.
+    response = error_response(accepting(accept), 404, "Not Found", headers)
+    assert response.headers.get_all("Vary") == ["Accept"]
+
+
+@pytest.mark.parametrize(
+    ("vary", "expected"),
+    [("Origin", "Origin, Accept"), ("accept", "accept"), ("Origin, Accept-Encoding",
+     "Origin, Accept-Encoding, Accept"), ("*", "*"), (" Origin , ACCEPT ", " Origin , ACCEPT ")],
+)
+def test_vary_on_accept_keeps_what_the_response_varies_on(vary: str, expected: str) -> None:
+    response = error_response(accepting(None), 429, "Slow down", {"Vary": vary})
+    assert response.headers.get_all("Vary") == [expected]
+    assert vary_on_accept(Response("x", headers={"Vary": vary})).headers["Vary"] == expected

@@ -319,6 +319,16 @@ def test_the_nearest_not_found_page_wins_wrapped_in_the_layouts_above_it(
     assert response.text == html
 
 
+@pytest.mark.parametrize("accept", [None, "*/*", "text/html", "text/*, application/json;q=0.5"])
+def test_a_404_chosen_by_accept_says_vary_accept(lost: Client, accept: str | None) -> None:
+    # The page for a browser, JSON for the rest: a cache must keep them apart.
+    headers = {"Accept": accept} if accept else {}
+    response = fetch(lost, "GET", "/docs/missing", headers=headers)
+    assert response.status_code == 404
+    assert response.headers.getlist("Vary") == ["Accept"]
+    assert response.content_type == (HTML if accept and "text" in accept else "application/json")
+
+
 def test_matched_paths_are_unaffected_by_not_found_pages(lost: Client) -> None:
     assert browse(lost, "/docs/intro").text == "<root><docs>intro</docs></root>"
     assert browse(lost, "/blog/hello").text == "<root>hello</root>"

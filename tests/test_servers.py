@@ -262,6 +262,14 @@ def test_a_response_http_cannot_carry_is_our_json_500_not_the_servers(
     assert "Header Content-Length 999 is not the body's length, 5 bytes" in log
 
 
+def test_options_asterisk_answers_for_the_server_as_a_whole(server: Server) -> None:
+    # RFC 9110 §9.3.7: every method the framework routes, not the root page's.
+    reply = server.send(b"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head = reply.decode("latin-1").lower()
+    assert head.startswith("http/1.1 204 ")
+    assert "\r\nallow: delete, get, head, options, patch, post, put\r\n" in head
+
+
 def test_a_streamed_response_arrives_whole(server: Server) -> None:
     status, headers, body = server.request("GET", "/api/stream")
     assert status == 200
