@@ -6,11 +6,13 @@ whenever one of its files is added, edited or removed.
 
 The project is the target's top-level package (`shop/`, `src/shop/`), the
 folder that holds its module (`app.py`, `wsgi.py`), or the route folder
-itself. A `watch.Watcher` looks at its files in the background; on a change,
-the project's own modules are dropped from `sys.modules` and the target is
-imported again, in this same process. Installed packages are never dropped,
-even from a `.venv` inside the project, and neither is microroute: the `App`
-class the new app is made of must stay the one `targets` checks for.
+itself; and wherever the app's route folder and `public/` are, if outside
+it (`microroute dev app` serves `public/` beside `app/`). A `watch.Watcher`
+looks at their files in the background; on a change, the project's own
+modules are dropped from `sys.modules` and the target is imported again, in
+this same process. Installed packages are never dropped, even from a `.venv`
+inside the project, and neither is microroute: the `App` class the new app
+is made of must stay the one `targets` checks for.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class DevApp:
 
         self.target = target
         self.folder = project_folder(target)
-        self.watcher = Watcher(str(self.folder), self.reload, interval)
+        self.watcher = Watcher([str(self.folder)], self.reload, interval)
         self._lock = threading.Lock()
         self._loaded: set[str] = set()
         # One tuple, swapped whole, so a request never sees a new app with an old error.
@@ -86,6 +88,9 @@ class DevApp:
                 self._loaded = files
             app.debug = True  # tracebacks in the browser: this is a developer's server
             self.current = (app, "")
+            folders = outermost([self.folder, app.app_dir, app.public_dir])
+            if folders != self.watcher.roots:
+                self.watcher.watch(folders)
             print(f"microroute dev: serving {len(app.routes)} routes", file=sys.stderr)
 
     @staticmethod
@@ -105,6 +110,20 @@ class DevApp:
                 mine = bool(places) and all(os.path.realpath(p) in folders for p in places)
             if mine:
                 del sys.modules[name]
+
+
+def outermost(folders: Iterable[Path | None]) -> list[str]:
+    """The folders to watch for all of `folders`: none inside another.
+
+    >>> outermost([Path("shop"), Path("shop/app"), Path("public")])
+    ['/home/ada/shop', '/home/ada/public']
+    """
+    resolved = [str(folder.resolve()) for folder in folders if folder is not None]
+    return [
+        folder for index, folder in enumerate(resolved)
+        if folder not in resolved[:index]
+        and not any(folder.startswith(other + os.sep) for other in resolved)
+    ]
 
 
 def project_folder(target: str) -> Path:

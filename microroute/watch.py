@@ -1,7 +1,7 @@
 """Which files make up a project, and noticing when they change (for `microroute dev`).
 
     snapshot("/home/ada/shop")      {"/home/ada/shop/app.py": (mtime_ns, size), ...}
-    Watcher("/home/ada/shop", on_change).start()
+    Watcher(["/home/ada/shop"], on_change).start()
 
 A project's files are every file below its folder except the folders that
 are not the project's own code: virtualenvs (a folder holding `pyvenv.cfg`,
@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 Snapshot = dict[str, tuple[int, int]]
 
@@ -43,15 +43,16 @@ def is_project_folder(path: str) -> bool:
     )
 
 
-def snapshot(root: str) -> Snapshot:
-    """Every file of the project below `root`, with when it last changed and
-    its size (two saves within one tick of a coarse clock still differ in size).
+def snapshot(*roots: str) -> Snapshot:
+    """Every file of the project below each of `roots` (a folder that does not
+    exist has none), with when it last changed and its size (two saves within
+    one tick of a coarse clock still differ in size).
 
     Every file, not only `.py`: a page may read a template beside it, and
     `public/` files are served as they are on disk.
     """
     found: Snapshot = {}
-    for directory, subfolders, files in os.walk(root):
+    for directory, subfolders, files in (step for root in roots for step in os.walk(root)):
         subfolders[:] = [
             name for name in subfolders if is_project_folder(os.path.join(directory, name))
         ]
@@ -65,23 +66,29 @@ def snapshot(root: str) -> Snapshot:
 
 class Watcher:
     """Calls `on_change()` from a background thread whenever a file of the
-    project below `root` is added, edited or removed, looking every
+    project below one of `roots` is added, edited or removed, looking every
     `interval` seconds.
 
-        watcher = Watcher("/home/ada/shop", reload)
+        watcher = Watcher(["/home/ada/shop"], reload)
         watcher.start()
         ...
         watcher.stop()
     """
 
-    def __init__(self, root: str, on_change: Callable[[], None], interval: float = 0.3) -> None:
-        self.root = root
+    def __init__(
+        self, roots: Sequence[str], on_change: Callable[[], None], interval: float = 0.3
+    ) -> None:
         self.on_change = on_change
         self.interval = interval
-        self.files = snapshot(root)
+        self.watch(roots)
         self._stopped = threading.Event()
         # A daemon: Ctrl-C on the server ends the process without waiting for it.
         self._thread = threading.Thread(target=self._run, name="microroute-watch", daemon=True)
+
+    def watch(self, roots: Sequence[str]) -> None:
+        """Look below `roots` from now on (their files as they are now are no change)."""
+        self.roots = list(roots)
+        self.files = snapshot(*self.roots)
 
     def start(self) -> None:
         """Start looking, in the background."""
@@ -94,7 +101,7 @@ class Watcher:
 
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
-            files = snapshot(self.root)
+            files = snapshot(*self.roots)
             if files != self.files:
                 self.files = files
                 self.on_change()

@@ -445,3 +445,18 @@ def test_dev_reloads_route_files_and_helpers_in_every_layout(
     put(layout.helpers / "greeting.py", "WORD = 'back'\n")
     assert server.until("/hello", status_is(200)).json() == {"word": "back", "v": 2}
     assert "not a microroute App" not in server.output()
+
+
+@pytest.mark.parametrize("target", ["app", "shop:app"])
+def test_dev_picks_up_public_files_beside_the_route_folder(
+    dev: Callable[..., DevServer], tmp_path: Path, target: str
+) -> None:
+    # `microroute dev app` watches app/ and the public/ beside it.
+    root = project(tmp_path / "proj", DEV_TREE)
+    put(root / "public/site.css", "body { color: red }\n")
+    server = dev(target, cwd=root)
+    assert server.get("/site.css").text == "body { color: red }\n"
+    put(root / "public/logo.txt", "a new file\n")
+    assert server.until("/logo.txt", status_is(200)).text == "a new file\n"
+    (root / "public/site.css").unlink()
+    assert server.until("/site.css", status_is(404)).status == 404

@@ -16,7 +16,7 @@ from werkzeug.test import Client
 
 import microroute
 from conftest import write_tree
-from microroute.dev import DevApp, project_folder
+from microroute.dev import DevApp, outermost, project_folder
 from microroute.watch import Watcher, is_project_folder, snapshot
 
 ROUTE = "from microroute import Response\n\ndef GET():\n    return Response.json('hi')\n"
@@ -64,7 +64,7 @@ def test_a_snapshot_changes_with_an_edit_of_the_same_size_in_the_same_tick(
 @pytest.fixture
 def watching(tmp_path: Path) -> Iterator[tuple[Watcher, threading.Event]]:
     changed = threading.Event()
-    watcher = Watcher(str(tmp_path), changed.set, interval=0.05)
+    watcher = Watcher([str(tmp_path)], changed.set, interval=0.05)
     watcher.start()
     yield watcher, changed
     watcher.stop()
@@ -163,3 +163,10 @@ def test_project_folder_of_each_kind_of_target(tmp_path: Path,
     assert project_folder("routes") == (tmp_path / "routes").resolve()
     with pytest.raises(SystemExit, match="cannot find the module 'mr_none_h14'"):
         project_folder("mr_none_h14:app")
+
+
+def test_the_folders_watched_are_the_outermost_ones(tmp_path: Path) -> None:
+    shop, public = tmp_path / "shop", tmp_path / "public"
+    assert outermost([shop, shop / "app", None, public, shop, tmp_path / "shopping"]) == [
+        str(shop.resolve()), str(public.resolve()), str((tmp_path / "shopping").resolve()),
+    ]
