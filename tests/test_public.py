@@ -19,6 +19,7 @@ from wsgiref.validate import validator
 
 import pytest
 from werkzeug.http import http_date
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client, EnvironBuilder
 
 from conftest import BufferedClient, Server, write_tree
@@ -186,6 +187,18 @@ def test_a_symlink_inside_public_is_served_and_one_leading_out_is_not(client: Cl
         response = client.get(path)
         assert "never-served" not in response.get_data(as_text=True)
         assert response.get_data(as_text=True) == "caught " + path[1:]  # not a file
+
+
+def test_files_are_served_under_a_mount_prefix(site: Path) -> None:
+    shop = DispatcherMiddleware(_not_found, {"/shop": App(site / "app")})
+    response = BufferedClient(shop).get("/shop/css/site.css")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, CSS)
+    assert BufferedClient(shop).get("/css/site.css").status_code == 404  # not ours
+
+
+def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"the main site has no such page"]
 
 
 def test_files_added_after_start_up_are_not_served(site: Path) -> None:
