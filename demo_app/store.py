@@ -34,9 +34,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from demo_app.postgres_store import PostgresStore
 
 DB_ENV_VAR = "MICROROUTE_DEMO_DB"
+DATABASE_URL_ENV_VAR = "DATABASE_URL"  # set: the store is PostgreSQL (postgres_store.py)
 DEFAULT_DB_FILE = "microroute-demo.sqlite3"
 SEED_PRODUCTS = (("Keyboard", 999), ("Mouse", 499))
 SCHEMA_VERSION = 1
@@ -267,9 +271,15 @@ def _product(row: tuple[Any, ...]) -> Product:
 
 
 @functools.cache
-def default_store() -> Store:
-    """The store named by $MICROROUTE_DEMO_DB (default: microroute-demo.sqlite3 in
-    the working directory), built on first call, never at import."""
-    # Two threads racing on the first call may each build a Store; that is harmless,
+def default_store() -> Store | PostgresStore:
+    """PostgreSQL when $DATABASE_URL is set (demo_app/postgres_store.py); else the
+    SQLite file named by $MICROROUTE_DEMO_DB (default: microroute-demo.sqlite3 in
+    the working directory). Built on first call, never at import."""
+    # Two threads racing on the first call may each build a store; that is harmless,
     # since building one opens nothing.
+    url = os.environ.get(DATABASE_URL_ENV_VAR)
+    if url:
+        from demo_app.postgres_store import PostgresStore  # psycopg only when asked for
+
+        return PostgresStore(url)
     return Store(os.environ.get(DB_ENV_VAR) or DEFAULT_DB_FILE)

@@ -28,24 +28,27 @@ from wsgiref.validate import validator
 import pytest
 from werkzeug.test import Client
 
+from demo_databases import DemoDatabase, PostgresDatabase, SqliteDatabase
 from microroute import App
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _processes() -> types.ModuleType:
-    """benchmarks/processes.py, which the servers here share with the
-    benchmarks' (benchmarks/ is no package: loaded from its path)."""
-    spec = importlib.util.spec_from_file_location("processes", ROOT / "benchmarks" / "processes.py")
+def _benchmark_module(name: str) -> types.ModuleType:
+    """benchmarks/<name>.py, which the servers here share with the benchmarks'
+    (benchmarks/ is no package: loaded from its path, and registered so that one
+    such module can import another)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["processes"] = module  # as the benchmarks import it (dataclasses look there)
+    sys.modules[name] = module  # as the benchmarks import it (dataclasses look there)
     spec.loader.exec_module(module)
     return module
 
 
-processes = _processes()
+processes = _benchmark_module("processes")
+postgres = _benchmark_module("postgres")
 free_port = processes.free_port
 stop_process = processes.stop
 
@@ -227,3 +230,49 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.stop()
+
+
+# -- the demo's databases ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Any]:
+    """One PostgreSQL server for the whole session (benchmarks/postgres.py); each
+    test that uses it gets a database of its own. Skips, saying why, where this
+    machine cannot run one."""
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError as error:
+        pytest.skip(f"PostgreSQL tests need psycopg and psycopg-pool (the test extra): {error}")
+    try:
+        cluster = postgres.PostgresCluster.start()
+    except postgres.PostgresUnavailableError as error:
+        pytest.skip(f"cannot start a PostgreSQL server: {error}")
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_db(request: pytest.FixtureRequest, tmp_path: Path) -> DemoDatabase:
+    """A fresh, empty demo database: a SQLite file, then (the same test again) a
+    PostgreSQL database. Both must give the same answers."""
+    if request.param == "sqlite":
+        return SqliteDatabase(tmp_path / "demo.sqlite3")
+    return request.getfixturevalue("postgres_db")
+
+
+@pytest.fixture(scope="session")
+def _postgres_demo_url(postgres_cluster: Any) -> str:
+    return str(postgres_cluster.create_database("demo"))
+
+
+@pytest.fixture
+def postgres_db(_postgres_demo_url: str) -> PostgresDatabase:
+    """An empty database on the session's PostgreSQL server, for what only
+    PostgreSQL has (its SQLite twin, if any, is a test of its own)."""
+    database = PostgresDatabase(_postgres_demo_url)
+    # Emptied, not made anew: dropping a table takes milliseconds, CREATE DATABASE
+    # a third of a second, and the store makes and seeds the table on first use.
+    database.sql("DROP TABLE IF EXISTS products")
+    return database

@@ -1,10 +1,12 @@
 """The demo app's API and pages, in-process: werkzeug's test `Client` around
 `wsgiref.validate.validator`, so every request is also checked against PEP 3333.
 
-Each test gets its own SQLite file under `tmp_path`: `$MICROROUTE_DEMO_DB` points
-there and the cached `default_store()` is cleared before and after, so the store
-follows the variable. Nothing is mocked: a locked database is a real second
-connection holding the write lock.
+Each test runs twice, on a fresh database of its own: a SQLite file under
+`tmp_path` (`$MICROROUTE_DEMO_DB`), then a PostgreSQL database on the session's
+server (`$DATABASE_URL`); both must give the same answers. The cached
+`default_store()` is cleared before and after, so the store follows the
+variables. Nothing is mocked: a locked database is a real second connection
+holding the lock.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ from __future__ import annotations
 import io
 import json
 import secrets
-import sqlite3
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from wsgiref.validate import validator
 
@@ -23,7 +23,8 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from demo_app import app
-from demo_app.store import DB_ENV_VAR, default_store
+from demo_app.store import default_store
+from demo_databases import DemoDatabase
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
 SEEDS = [
@@ -73,21 +74,18 @@ class Api:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "demo.sqlite3"
-
-
-@pytest.fixture
-def api(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    """The demo app over a fresh database of its own, with no admin token."""
-    monkeypatch.setenv(DB_ENV_VAR, str(db_path))
+def api(demo_db: DemoDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """The demo app over a fresh database of its own (SQLite, then PostgreSQL),
+    with no admin token."""
+    for name, value in demo_db.env.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv(ADMIN_TOKEN_ENV, raising=False)
     default_store.cache_clear()
     try:
         yield Api()
     finally:
         if default_store.cache_info().currsize:
-            default_store().close()  # this thread's connection
+            default_store().close()  # this thread's connection, or the pool
         default_store.cache_clear()
 
 
@@ -797,49 +795,36 @@ def test_books(api: Api) -> None:
 # -- a locked database -----------------------------------------------------
 
 
-def lock(db_path: Path) -> sqlite3.Connection:
-    """A second connection that holds the write lock until rolled back."""
-    holder = sqlite3.connect(db_path, isolation_level=None, timeout=0)
-    holder.execute("BEGIN EXCLUSIVE")
-    return holder
-
-
 def assert_busy(response: TestResponse) -> None:
     assert "busy" in error_of(response, 503)
     assert response.headers["Retry-After"].isdigit()
 
 
-def test_writes_to_a_locked_database_are_a_503_with_retry_after(api: Api, db_path: Path) -> None:
+def test_writes_to_a_locked_database_are_a_503_with_retry_after(
+    api: Api, demo_db: DemoDatabase
+) -> None:
     default_store().busy_timeout = 0.05  # read by the first connection, opened below
-    assert api.products() == SEEDS  # the schema exists; the file is in WAL mode
-    holder = lock(db_path)
-    try:
+    assert api.products() == SEEDS  # the schema exists; a SQLite file is in WAL mode
+    with demo_db.writes_locked():
         assert_busy(api("POST", "/api/products", {"name": "Monitor", "price": 1}))
         assert_busy(api("PUT", "/api/products/1", {"name": "Monitor", "price": 1}))
         assert_busy(api("PATCH", "/api/products/1", {"price": 1}))
         assert_busy(api("DELETE", "/api/products/1"))
-        # WAL: readers carry on while someone else holds the write lock.
+        # Readers carry on while someone else holds the write lock.
         assert api.products() == SEEDS
         assert api.get("/products").status_code == 200
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert api.create("Monitor")["id"] == 3  # and it recovers
     assert api.errors.getvalue() == ""  # a 503 is no crash: no traceback logged
 
 
-def test_a_database_locked_before_first_use_is_a_503(api: Api, db_path: Path) -> None:
+def test_a_database_locked_before_first_use_is_a_503(api: Api, demo_db: DemoDatabase) -> None:
     default_store().busy_timeout = 0.05
-    holder = lock(db_path)  # the file exists, empty: the store cannot create its table
-    try:
+    with demo_db.locked_before_first_use():  # the store cannot create its table
         assert_busy(api.get("/api/products"))
         assert_busy(api.get("/api/products/1"))
         response = api.get("/products", headers={"Accept": "text/html"})
         assert response.status_code == 503
         assert response.headers["Retry-After"].isdigit()
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert api.products() == SEEDS
 
 

@@ -1,7 +1,8 @@
 """The demo app under a real gunicorn on 127.0.0.1, with its own SQLite file in
 `tmp_path`: a smoke test, the admin token kept out of the server's log, a worker
-restarted while the file was read-only, and 4 workers taking concurrent writes
-from 4 client threads.
+restarted while the file was read-only; 4 workers taking concurrent writes from
+4 client threads, on SQLite and on PostgreSQL; and PostgreSQL restarted under
+the writes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 
 from conftest import Server, unwritable
 from demo_app.store import DB_ENV_VAR
+from demo_databases import DemoDatabase, PostgresDatabase
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
 THREADS, POSTS_PER_THREAD = 4, 100
@@ -28,8 +30,10 @@ JOIN_TIMEOUT = 120.0  # seconds for all the posts; each request also times out (
 
 
 def demo_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    # An empty token means no token, whatever the test runner's own environment holds.
-    return {DB_ENV_VAR: str(tmp_path / "demo.sqlite3"), ADMIN_TOKEN_ENV: "", **extra}
+    # An empty token means no token, whatever the test runner's own environment holds;
+    # an empty URL means SQLite.
+    return {DB_ENV_VAR: str(tmp_path / "demo.sqlite3"), "DATABASE_URL": "",
+            ADMIN_TOKEN_ENV: "", **extra}
 
 
 def get_json(server: Server, path: str) -> Any:
@@ -128,10 +132,11 @@ def test_a_worker_started_while_the_file_was_read_only_writes_once_it_is_writabl
 
 
 @pytest.mark.slow
-def test_four_workers_take_concurrent_posts(serve: Callable[..., Server], tmp_path: Path) -> None:
+def test_four_workers_take_concurrent_posts(serve: Callable[..., Server], tmp_path: Path,
+                                            demo_db: DemoDatabase) -> None:
     """4 threads x 100 POSTs with unique names: every one a 201, and afterwards
     every product listed exactly once."""
-    server = serve("demo_app:app", workers=4, env=demo_env(tmp_path))
+    server = serve("demo_app:app", workers=4, env=demo_env(tmp_path, **demo_db.env))
     start = threading.Barrier(THREADS, timeout=30)
     results: list[list[tuple[str, int, dict[str, str], bytes]]] = [[] for _ in range(THREADS)]
     failures: list[BaseException] = []
@@ -189,3 +194,74 @@ def test_four_workers_take_concurrent_posts(serve: Callable[..., Server], tmp_pa
     # No worker crashed or logged an error.
     log = server.log.read_text()
     assert "Traceback" not in log and "[ERROR]" not in log, log
+
+
+def list_everything(server: Server) -> list[dict[str, Any]]:
+    """The whole catalogue, page by page."""
+    listed: list[dict[str, Any]] = []
+    while True:
+        page = get_json(server, f"/api/products?limit=200&offset={len(listed)}")
+        listed += page
+        if len(page) < 200:
+            return listed
+        assert len(listed) <= 50 * 200, "the list never ends"
+
+
+@pytest.mark.slow
+def test_postgresql_restarted_under_writes_is_503s_then_nothing_lost(
+    serve: Callable[..., Server], tmp_path: Path, postgres_db: PostgresDatabase,
+    postgres_cluster: Any,
+) -> None:
+    """A writer POSTs without pause while the server is stopped (ending every
+    pooled session) and started again: while it is down the answers are 503s
+    with Retry-After, never a 500; once it is back the pools reconnect by
+    themselves, writes succeed again, and every 201 is in the catalogue."""
+    server = serve("demo_app:app", workers=2, env=demo_env(tmp_path, **postgres_db.env))
+    answers: list[tuple[str, int, dict[str, str], bytes]] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        number = 0
+        while not stop.is_set():
+            name = f"Write {number}"
+            number += 1
+            status, headers, body = post_json(server, "/api/products", {"name": name, "price": 1})
+            answers.append((name, status, headers, body))
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        wait_until(lambda: count(answers, 201) >= 20)
+        postgres_cluster.stop_server("fast")
+        wait_until(lambda: count(answers, 503) >= 1)
+        postgres_cluster.start_server()
+        written_before = count(answers, 201)
+        wait_until(lambda: count(answers, 201) >= written_before + 20)
+    finally:
+        stop.set()
+        writer.join(JOIN_TIMEOUT)
+    assert not writer.is_alive()
+
+    statuses = Counter(status for _, status, _, _ in answers)
+    assert set(statuses) == {201, 503}, statuses
+    for _, status, headers, body in answers:
+        if status == 503:
+            assert headers["Retry-After"].isdigit()
+            assert b"busy" in body
+    created = {name: json.loads(body)["created"]
+               for name, status, _, body in answers if status == 201}
+    listed = {product["name"]: product for product in list_everything(server)}
+    assert all(listed.get(name) == product for name, product in created.items()), "lost writes"
+    log = server.log.read_text()
+    assert "Traceback" not in log and "[ERROR]" not in log, log
+
+
+def count(answers: list[tuple[str, int, dict[str, str], bytes]], status: int) -> int:
+    return sum(1 for answer in list(answers) if answer[1] == status)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "waited too long"
+        time.sleep(0.05)

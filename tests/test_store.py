@@ -1,4 +1,6 @@
-"""The demo's product store, against real SQLite files under `tmp_path`: no mocks.
+"""The demo's product stores, against real databases: a SQLite file under
+`tmp_path` and a database on a real PostgreSQL server (the `demo_db` fixture runs
+each shared test on both). No mocks.
 
 Concurrency is real too: threads, forked processes, and a second connection that
 holds the write lock.
@@ -14,11 +16,13 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import unwritable
+from conftest import free_port, unwritable
 from demo_app.store import (
+    DATABASE_URL_ENV_VAR,
     DB_ENV_VAR,
     DEFAULT_DB_FILE,
     Product,
@@ -28,6 +32,7 @@ from demo_app.store import (
     StoreFullError,
     default_store,
 )
+from demo_databases import DemoDatabase, PostgresDatabase
 
 SEEDS: list[Product] = [
     {"id": 1, "name": "Keyboard", "price": 999},
@@ -42,7 +47,15 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
+def store(demo_db: DemoDatabase) -> Iterator[Store]:
+    """A store on a fresh database: SQLite, then PostgreSQL."""
+    store = demo_db.store()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Iterator[Store]:
     store = Store(db_path)
     yield store
     store.close()
@@ -64,31 +77,32 @@ def test_first_use_creates_the_table_with_two_seeded_products(store: Store) -> N
     assert store.list_products() == SEEDS
 
 
-def test_opening_the_file_again_does_not_seed_again(store: Store, db_path: Path) -> None:
+def test_opening_the_database_again_does_not_seed_again(store: Store,
+                                                        demo_db: DemoDatabase) -> None:
     store.create("Monitor", 14999)
     store.close()
 
-    again = Store(db_path)
+    again = demo_db.store()
     try:
         assert names(again.list_products()) == ["Keyboard", "Mouse", "Monitor"]
     finally:
         again.close()
 
 
-def test_an_emptied_catalogue_stays_empty(store: Store, db_path: Path) -> None:
+def test_an_emptied_catalogue_stays_empty(store: Store, demo_db: DemoDatabase) -> None:
     for product in store.list_products():
         assert store.delete(product["id"])
     store.close()
 
-    again = Store(db_path)
+    again = demo_db.store()
     try:
         assert again.list_products() == []
     finally:
         again.close()
 
 
-def test_the_database_is_in_wal_mode(store: Store, db_path: Path) -> None:
-    store.list_products()
+def test_the_database_is_in_wal_mode(sqlite_store: Store, db_path: Path) -> None:
+    sqlite_store.list_products()
     with closing(sqlite3.connect(db_path)) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
@@ -119,6 +133,13 @@ def test_q_matches_a_name_substring_case_insensitively(store: Store, q: str) -> 
 
 def test_q_without_a_match_gives_an_empty_list(store: Store) -> None:
     assert store.list_products(q="monitor") == []
+
+
+def test_q_folds_only_ascii_letters(store: Store) -> None:
+    # SQLite's LIKE folds ASCII only; PostgreSQL must not fold more, whatever its locale.
+    store.create("Écran", 100)
+    assert names(store.list_products(q="écran")) == []
+    assert names(store.list_products(q="ÉCRAN")) == ["Écran"]
 
 
 @pytest.mark.parametrize(
@@ -212,15 +233,15 @@ def test_delete_of_an_unknown_id_is_false(store: Store) -> None:
     assert store.list_products() == SEEDS
 
 
-def test_a_deleted_id_is_never_reused(store: Store, db_path: Path) -> None:
+def test_a_deleted_id_is_never_reused(store: Store, demo_db: DemoDatabase) -> None:
     newest = store.create("Monitor", 14999)
     assert store.delete(newest["id"])
     assert store.create("Webcam", 4999)["id"] == newest["id"] + 1
 
-    # The high-water mark lives in the file, not in the connection.
+    # The high-water mark lives in the database, not in the connection.
     assert store.delete(newest["id"] + 1)
     store.close()
-    again = Store(db_path)
+    again = demo_db.store()
     try:
         assert again.create("Headset", 2999)["id"] == newest["id"] + 2
     finally:
@@ -231,7 +252,8 @@ def test_a_deleted_id_is_never_reused(store: Store, db_path: Path) -> None:
 
 
 @pytest.fixture
-def fresh_default() -> Iterator[None]:
+def fresh_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv(DATABASE_URL_ENV_VAR, raising=False)
     default_store.cache_clear()
     yield
     default_store.cache_clear()
@@ -261,6 +283,33 @@ def test_the_default_store_falls_back_to_a_file_in_the_working_directory(
     assert default_store().path == str(tmp_path / DEFAULT_DB_FILE)
 
 
+@pytest.mark.usefixtures("fresh_default")
+def test_database_url_makes_the_default_store_postgresql(
+    postgres_db: PostgresDatabase, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATABASE_URL_ENV_VAR, postgres_db.url)
+    monkeypatch.setenv(DB_ENV_VAR, str(db_path))  # the URL wins
+    store = default_store()
+    try:
+        assert store is default_store()
+        assert type(store).__name__ == "PostgresStore"
+        assert store.list_products() == SEEDS
+        assert postgres_db.sql("SELECT count(*) FROM products") == [(2,)]
+        assert not db_path.exists()
+    finally:
+        store.close()
+
+
+@pytest.mark.usefixtures("fresh_default")
+@pytest.mark.parametrize("url", ["sqlite:///demo.db", "mysql://demo@db/shop", "demo"])
+def test_a_database_url_that_is_not_postgresql_is_refused_by_name(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATABASE_URL_ENV_VAR, url)
+    with pytest.raises(ValueError, match="DATABASE_URL must start with postgresql://"):
+        default_store()
+
+
 # -- concurrency --------------------------------------------------------------
 
 
@@ -279,7 +328,7 @@ def test_concurrent_creates_from_threads_all_persist_once(store: Store) -> None:
         except BaseException as error:
             errors.append(error)
         finally:
-            store.close()
+            close_this_threads(store)
 
     run_threads([threading.Thread(target=work, args=(t,)) for t in range(threads_count)])
     assert errors == []
@@ -321,9 +370,16 @@ def _create_many(store: Store, start: threading.Barrier, worker: int, count: int
         store.create(f"p{worker}-{i}", i)
 
 
-def _open_and_list(path: Path, start: threading.Barrier) -> None:
+def _open_and_list(database: DemoDatabase, start: threading.Barrier) -> None:
     start.wait(timeout=10)
-    Store(path).list_products()
+    database.store().list_products()
+
+
+def close_this_threads(store: Store) -> None:
+    """What a thread does as it ends: close its own SQLite connection. A pool
+    (PostgreSQL) lends its connections per statement: a thread holds none."""
+    if isinstance(store, Store):
+        store.close()
 
 
 def run_threads(threads: list[threading.Thread]) -> None:
@@ -415,18 +471,46 @@ def _expect_refusal(store: Store) -> None:
         store.list_products()
 
 
-def test_a_child_forked_while_the_store_is_open_refuses_to_use_it(store: Store) -> None:
-    assert store.list_products() == SEEDS  # open in the parent, then fork
-    run_in_forked_processes(_expect_refusal, [(store,)])
-    assert store.list_products() == SEEDS  # the parent's connection is unharmed
+def test_a_child_forked_while_the_store_is_open_refuses_to_use_it(sqlite_store: Store) -> None:
+    assert sqlite_store.list_products() == SEEDS  # open in the parent, then fork
+    run_in_forked_processes(_expect_refusal, [(sqlite_store,)])
+    assert sqlite_store.list_products() == SEEDS  # the parent's connection is unharmed
 
 
-def test_processes_opening_a_new_file_at_once_seed_it_exactly_once(db_path: Path) -> None:
+def _create_in_a_pool_of_its_own(store: Any, parent_backend: int) -> None:
+    assert store.create("child", 1)["name"] == "child"
+    assert _backend_pid(store) != parent_backend
+
+
+def _backend_pid(store: Any) -> int:
+    with store._pool_of_this_process().connection() as connection:
+        return int(connection.info.backend_pid)
+
+
+def test_a_child_forked_while_the_pool_is_open_builds_its_own(
+    postgres_db: PostgresDatabase
+) -> None:
+    # A PostgreSQL session can be shared by nothing: the child must never write
+    # into the parent's connections, nor close them.
+    store = postgres_db.store()
+    try:
+        assert store.list_products() == SEEDS  # the pool is open in the parent, then fork
+        parent_backend = _backend_pid(store)
+        run_in_forked_processes(_create_in_a_pool_of_its_own, [(store, parent_backend)])
+        assert names(store.list_products()) == ["Keyboard", "Mouse", "child"]
+        assert _backend_pid(store) == parent_backend  # the parent's session lives on
+    finally:
+        store.close()
+
+
+def test_processes_opening_a_new_database_at_once_seed_it_exactly_once(
+    demo_db: DemoDatabase
+) -> None:
     workers = 6
     start = multiprocessing.get_context("fork").Barrier(workers)
-    run_in_forked_processes(_open_and_list, [(db_path, start)] * workers)
+    run_in_forked_processes(_open_and_list, [(demo_db, start)] * workers)
 
-    store = Store(db_path)
+    store = demo_db.store()
     try:
         assert store.list_products() == SEEDS
     finally:
@@ -436,49 +520,64 @@ def test_processes_opening_a_new_file_at_once_seed_it_exactly_once(db_path: Path
 # -- a locked database ----------------------------------------------------------
 
 
-@pytest.fixture
-def blocker(db_path: Path) -> Iterator[sqlite3.Connection]:
-    """A second connection, for the test to take the write lock with."""
-    connection = sqlite3.connect(db_path, isolation_level=None)
-    yield connection
-    connection.close()
-
-
-def test_a_write_blocked_past_the_busy_timeout_raises_store_busy(
-    db_path: Path, blocker: sqlite3.Connection
-) -> None:
-    store = Store(db_path, busy_timeout=0.2)
+def test_a_write_blocked_past_the_busy_timeout_raises_store_busy(demo_db: DemoDatabase) -> None:
+    store = demo_db.store(busy_timeout=0.2)
     try:
         assert store.list_products() == SEEDS
-        blocker.execute("BEGIN EXCLUSIVE")
+        with demo_db.writes_locked():
+            started = time.monotonic()
+            with pytest.raises(StoreBusyError, match="lock"):
+                store.create("Monitor", 14999)
+            waited = time.monotonic() - started
+            assert 0.15 <= waited < 3, "the store should wait for the busy timeout, no longer"
 
-        started = time.monotonic()
-        with pytest.raises(StoreBusyError, match="locked"):
-            store.create("Monitor", 14999)
-        waited = time.monotonic() - started
-        assert 0.15 <= waited < 3, "the store should wait for the busy timeout, no longer"
+            # Readers carry on while another connection writes (SQLite: thanks to WAL).
+            assert store.list_products() == SEEDS
 
-        # WAL: readers carry on while another connection writes.
-        assert store.list_products() == SEEDS
-
-        blocker.execute("ROLLBACK")
         assert store.create("Monitor", 14999)["id"] == 3
     finally:
         store.close()
 
 
-def test_a_new_file_locked_past_the_busy_timeout_raises_store_busy_then_recovers(
-    db_path: Path, blocker: sqlite3.Connection
+def test_a_new_database_locked_past_the_busy_timeout_raises_store_busy_then_recovers(
+    demo_db: DemoDatabase
 ) -> None:
-    # Before WAL mode is set, an exclusive lock shuts out readers as well, so even
-    # the first connection (which creates the schema) has to give up.
-    blocker.execute("BEGIN EXCLUSIVE")
-    store = Store(db_path, busy_timeout=0.05)
+    # SQLite: before WAL mode is set, an exclusive lock shuts out readers as well.
+    # PostgreSQL: the lock that guards making the table is held elsewhere.
+    # Either way even the first use, which makes the schema, has to give up.
+    store = demo_db.store(busy_timeout=0.05)
+    try:
+        with demo_db.locked_before_first_use(), pytest.raises(StoreBusyError):
+            store.list_products()
+        assert store.list_products() == SEEDS
+    finally:
+        store.close()
+
+
+def test_an_unreachable_server_is_busy_not_a_crash(postgres_db: PostgresDatabase) -> None:
+    from demo_app.postgres_store import PostgresStore
+
+    nobody = PostgresStore(f"postgresql://demo@127.0.0.1:{free_port()}/demo", busy_timeout=0.3)
     try:
         with pytest.raises(StoreBusyError):
-            store.list_products()
-        blocker.execute("ROLLBACK")
-        assert store.list_products() == SEEDS
+            nobody.list_products()
+    finally:
+        nobody.close()
+
+
+def test_after_a_server_restart_the_first_call_already_succeeds(
+    postgres_db: PostgresDatabase, postgres_cluster: Any
+) -> None:
+    # The restart ends the pooled session; the pool must find that out itself
+    # (an empty round trip before lending a connection), not through a write
+    # whose fate the client could then not know.
+    store = postgres_db.store()
+    try:
+        store.create("before", 1)
+        postgres_cluster.stop_server("fast")
+        postgres_cluster.start_server()
+        assert store.create("after", 2)["name"] == "after"
+        assert names(store.list_products()) == ["Keyboard", "Mouse", "before", "after"]
     finally:
         store.close()
 
