@@ -16,7 +16,8 @@ did not survive the fork. So the pool is built on first use in each process, and
 a child that finds its parent's pool leaves it alone: never used, never closed
 (closing would tell the server to end sessions the parent is still using).
 
-Errors a client can wait out are `StoreBusyError`, which the routes answer with
+A full disk is `StoreFullError` (a 507), as with SQLite. Errors a client can
+wait out are `StoreBusyError`, which the routes answer with
 503 and `Retry-After`, as for a locked SQLite file: a row or table lock held past
 the busy timeout, a server that cannot be reached or went away, a pool with no
 free connection within the busy timeout.
@@ -38,7 +39,7 @@ except ImportError as error:  # pragma: no cover - what a user without psycopg s
     ) from error
 
 # The SQLite module's helpers are shared, so both stores answer with the same shapes.
-from demo_app.store import SEED_PRODUCTS, Product, StoreBusyError
+from demo_app.store import SEED_PRODUCTS, Product, StoreBusyError, StoreFullError
 from demo_app.store import _escape_like as escape_like
 from demo_app.store import _product as product_of
 
@@ -145,6 +146,9 @@ class PostgresStore:
                 # Autocommit: the statement is its own transaction, committed
                 # before its rows come back.
                 return connection.execute(sql, params).fetchall()
+        except psycopg.errors.DiskFull as error:
+            # As SQLite's "database or disk is full": nothing was written; a 507.
+            raise StoreFullError(str(error)) from error
         except psycopg.OperationalError as error:
             # Lock timeouts, lost or refused connections and the pool's own
             # timeout (a subclass) are all "try again shortly", never a bug.

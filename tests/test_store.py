@@ -592,8 +592,9 @@ def test_other_sqlite_errors_are_not_reported_as_busy(tmp_path: Path) -> None:
 
 
 def test_a_connection_opened_read_only_reconnects_once_the_file_is_writable(
-    store: Store, db_path: Path
+    sqlite_store: Store, db_path: Path
 ) -> None:
+    store = sqlite_store
     assert store.list_products() == SEEDS  # creates the file
     store.close()
     with unwritable(db_path):
@@ -623,7 +624,8 @@ def fill_up(store: Store) -> None:
             store.create(f"Filler {number:05} " + "x" * 150, number)
 
 
-def test_a_full_database_raises_store_full_and_reads_go_on(store: Store) -> None:
+def test_a_full_database_raises_store_full_and_reads_go_on(sqlite_store: Store) -> None:
+    store = sqlite_store
     fill_up(store)
     listed = store.list_products()
     assert listed[:2] == SEEDS and len(listed) > 2
