@@ -87,6 +87,7 @@ class LoadReport:
     connection_errors: int = 0
     unexpected: int = 0  # a wrong status or a wrong body
     created: int = 0  # 201s to POST
+    products: list[dict[str, Any]] = field(default_factory=list)  # what those 201s returned
     lost_writes: int = 0
     examples: list[str] = field(default_factory=list)  # the first few problems, for humans
     rss_first_kib: dict[int, float] = field(default_factory=dict)  # worker PID -> mean VmRSS
@@ -342,6 +343,7 @@ def run_load(base_url: str, seconds: float, clients: int, worker_pids: list[int]
         created += tally.created
     report.served = sum(report.by_status.values())
     report.created = len(created)
+    report.products = created
     report.lost_writes = _lost_writes(host, port, created, report)
     report.rss_first_kib, report.rss_last_kib = _thirds(samples, start + warmup, deadline)
     report.rss_samples = min(Counter(pid for _, pid, _ in samples).values(), default=0)

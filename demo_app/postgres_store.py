@@ -75,9 +75,10 @@ class PostgresStore:
     # -- reading -----------------------------------------------------------
 
     def list_products(self, q: str | None = None, limit: int | None = None,
-                      offset: int = 0) -> list[Product]:
-        """Products oldest first, optionally only those whose name contains `q`
-        (ASCII letters compared case-insensitively; `%` and `_` match literally)."""
+                      offset: int = 0, *, newest_first: bool = False) -> list[Product]:
+        """Products oldest first (or newest first), optionally only those whose
+        name contains `q` (ASCII letters compared case-insensitively; `%` and `_`
+        match literally)."""
         sql = "SELECT id, name, price FROM products"
         params: list[Any] = []
         if q:
@@ -85,7 +86,8 @@ class PostgresStore:
             # whatever locale the database was made with.
             sql += " WHERE lower(name COLLATE \"C\") LIKE lower(%s::text COLLATE \"C\") ESCAPE '\\'"
             params.append(f"%{escape_like(q)}%")
-        sql += " ORDER BY id LIMIT %s OFFSET %s"
+        # An identity only grows, so the order of ids is the order of adding.
+        sql += f" ORDER BY id {'DESC' if newest_first else 'ASC'} LIMIT %s OFFSET %s"
         params += [limit, offset]  # LIMIT NULL: no limit
         return [product_of(row) for row in self._run(sql, params)]
 

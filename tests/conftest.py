@@ -49,6 +49,7 @@ def _benchmark_module(name: str) -> types.ModuleType:
 
 processes = _benchmark_module("processes")
 postgres = _benchmark_module("postgres")
+nginx = _benchmark_module("nginx")
 free_port = processes.free_port
 stop_process = processes.stop
 
@@ -167,13 +168,17 @@ class Server:
     of `processes.SERVERS`), started and stopped by PID."""
 
     def __init__(self, target: str, cwd: Path, log_dir: Path, workers: int = 1,
-                 env: dict[str, str] | None = None, server: str = "gunicorn") -> None:
+                 env: dict[str, str] | None = None, server: str = "gunicorn",
+                 config: Path | None = None) -> None:
         self.name = server
         self.kind = processes.SERVERS[server]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"{server}-{self.port}.log"
         command = self.kind.command(target, self.port, workers)
+        if config is not None:  # gunicorn's config file (deploy/gunicorn.conf.py); flags win
+            assert command[1:3] == ["-m", "gunicorn"], "a config file is for gunicorn"
+            command[3:3] = ["--config", str(config)]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
