@@ -14,6 +14,11 @@ alike; garbage collection is off inside a timed batch, and put back as it was
 after it. For each round the ratio to raw WSGI is taken, and the table
 reports medians: µs per request, and the median ratio to raw WSGI. Quote
 ratios, not absolute times: this is a shared machine.
+
+The async rows (issue #13) time microroute alone, the same way: one handler
+written three ways (`def GET`, `async def GET` that returns at once, and
+`async def GET` that awaits `asyncio.sleep(0)`, under
+bench_app/app/api/ok/), interleaved, each round's ratio to the `def` one.
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ import peers
 
 # The targets of issue #5, as median ratios to raw WSGI.
 TARGETS = {"GET list": 2.0, "POST create": 2.0, "GET item": 2.0, "GET page": 4.0, "404": 4.0}
+
+# The async rows: path, and the target as a median ratio to the `def` handler (issue #13).
+HANDLERS = {
+    "def GET": ("/api/ok/def", None),
+    "async def GET": ("/api/ok/async", 1.3),
+    "async def GET, sleep(0)": ("/api/ok/async-sleep", 3.0),
+}
 
 
 def environ_for(endpoint: str) -> tuple[dict[str, Any], bytes]:
@@ -194,15 +206,56 @@ def verdicts(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def run_handlers(app: peers.WSGIApp, rounds: int, number: int) -> dict[str, Any]:
+    """µs per request of each way to write the handler, and its ratio to `def GET`."""
+    templates = {}
+    for kind, (path, _) in HANDLERS.items():
+        environ = EnvironBuilder(path=path).get_environ()
+        line, headers, content = call(app, environ, b"")
+        if (line, media_type(headers), json.loads(content)) != (
+                "200 OK", "application/json", {"ok": 1}):
+            raise SystemExit(f"{kind} at {path}: wrong answer {line} {content[:80]!r}")
+        templates[kind] = environ
+        time_batch(app, environ, b"", number)  # warm-up: the thread's loop is made here
+    micros: dict[str, list[float]] = {kind: [] for kind in HANDLERS}
+    ratios: dict[str, list[float]] = {kind: [] for kind in HANDLERS}
+    kinds = list(HANDLERS)
+    for round_number in range(rounds):
+        shift = round_number % len(kinds)
+        this_round = {kind: time_batch(app, templates[kind], b"", number)
+                      for kind in kinds[shift:] + kinds[:shift]}
+        for kind, value in this_round.items():
+            micros[kind].append(value)
+            ratios[kind].append(value / this_round["def GET"])
+    return {kind: {"us": statistics.median(micros[kind]), "ratio": statistics.median(ratios[kind])}
+            for kind in kinds}
+
+
+def handlers_table(results: dict[str, Any]) -> str:
+    lines = ["| microroute handler | µs | ratio to `def GET` | target |", "|---|---|---|---|"]
+    for kind, (_, target) in HANDLERS.items():
+        result = results[kind]
+        verdict = "" if target is None else (
+            f"≤ ×{target}: " + ("met" if result["ratio"] <= target else "MISSED"))
+        lines.append(f"| {kind} | {result['us']:.2f} | ×{result['ratio']:.2f} | {verdict} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--number", type=int, default=2000, help="requests per timed batch")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--handlers-only", action="store_true",
+                        help="only the async rows: def against async def handlers")
     arguments = parser.parse_args(argv)
     apps = {name: app for name, app in peers.APPS.items() if app is not None}
     for name in peers.APPS.keys() - apps.keys():
         print(f"note: {name} is not installed; skipped (pip install -e '.[bench]')")
+    if arguments.handlers_only:
+        print(handlers_table(run_handlers(peers.APPS["microroute"], arguments.rounds,
+                                          arguments.number)))
+        return 0
     problems = check(apps)
     if problems:
         print("Not timed: some answers are wrong.", file=sys.stderr)
@@ -216,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results, list(apps)))
     if "microroute" in apps:
         print("\n" + "\n".join(verdicts(results)))
+        results["handlers"] = run_handlers(apps["microroute"], arguments.rounds, arguments.number)
+        print("\n" + handlers_table(results["handlers"]))
     if arguments.json:
         arguments.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -23,7 +23,6 @@ and their GET sends the file.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import traceback
@@ -33,7 +32,7 @@ from pathlib import Path
 from types import EllipsisType
 from typing import Any
 
-from . import fallback, paths
+from . import fallback, loops, paths
 from .errors import HTTPError, error_response, prefers_html, private, vary_on_accept
 from .fallback import WSGIApp
 from .loader import METHODS, Handler, Route, load_tree
@@ -352,6 +351,7 @@ def _expect_html(html: object, handler: Handler) -> None:
 
 def _invoke(handler: Handler, *arguments: Any) -> Any:
     """Call a user's function with as many of `arguments` as it takes (counted
-    once, at load time), and run it to completion if it is `async def`."""
+    once, at load time), and run it to completion if it is `async def`, on
+    this thread's event loop (loops.py)."""
     result = handler.function(*arguments[: handler.arity])
-    return asyncio.run(result) if handler.is_async else result
+    return loops.run(result) if handler.is_async else result
