@@ -140,7 +140,10 @@ class Response:
             status = _checked_status(status)
         response = cls.__new__(cls)  # as in `json`
         response.status = status
-        response.body = _utf8(html)
+        try:
+            response.body = html.encode()
+        except UnicodeEncodeError:
+            response.body = _utf8(html)  # a lone surrogate
         response.headers = Headers.trusted([("Content-Type", HTML)])
         if headers:
             for name, value in Headers(headers).items():
@@ -221,12 +224,13 @@ class Response:
             start_response(line, [pair for pair in headers if pair[0].lower() not in _BODY_FIELDS])
             return []
         if isinstance(body, bytes):  # the usual case: the whole body at once
-            head = environ["REQUEST_METHOD"] == "HEAD"
-            # A Content-Length set by hand must be the body's, except from a
-            # HEAD handler without a body, saying how long GET's would be.
-            headers = self.headers.wsgi_list(len(body), exact=not head or body != b"")
-            start_response(line, headers)
-            return [] if head else [body]
+            if environ["REQUEST_METHOD"] == "HEAD":
+                # A Content-Length set by hand must be the body's, except from
+                # a HEAD handler without a body, saying how long GET's would be.
+                start_response(line, self.headers.wsgi_list(len(body), exact=body != b""))
+                return []
+            start_response(line, self.headers.wsgi_list(len(body)))
+            return [body]
         if isinstance(body, FileBody):  # a file: its length is known
             headers = self.headers.wsgi_list(body.length)
             if environ["REQUEST_METHOD"] == "HEAD":
