@@ -298,6 +298,10 @@ def test_gunicorn_sends_the_file_with_its_file_wrapper(
     status, headers, body = server.request("GET", "/big.bin", headers={"Range": "bytes=10-19"})
     assert (status, body, headers["Content-Range"]) == (206, big[10:20], f"bytes 10-19/{len(big)}")
     assert "answered with microroute.response FileBody" in server.log.read_text()
+    # A range to the end is read by us too (uWSGI's wrapper would send from the start).
+    status, headers, body = server.request("GET", "/big.bin", headers={"Range": "bytes=-100000"})
+    assert (status, len(body), body == big[-100000:]) == (206, 100000, True)
+    assert server.log.read_text().count("answered with gunicorn.http.wsgi FileWrapper") == 1
 
 
 def _serve(app: App, path: str, file_wrapper: Any = None) -> tuple[str, Iterable[bytes]]:
@@ -333,7 +337,7 @@ def test_the_file_wrapper_is_used_where_the_server_has_one(site: Path) -> None:
     assert isinstance(body, FileWrapper)
     assert b"".join(body) == CSS.encode()
     body.close()
-    # A range that stops short of the end is read by us: a wrapper sends to the end.
+    # A part of the file is read by us: wrappers send to the end (uWSGI's from the start).
     environ = EnvironBuilder(path="/css/site.css", headers={"Range": "bytes=0-3"}).get_environ()
     environ["wsgi.file_wrapper"] = FileWrapper
     chunks = App(site / "app")(environ, lambda *args: None)

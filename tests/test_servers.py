@@ -20,6 +20,7 @@ import pytest
 from conftest import ROOT, Server, processes, write_tree
 
 README = (ROOT / "README.md").read_text()
+PUBLIC_FILE = bytes(range(256)) * 4096  # 1 MiB in public/: each server's file_wrapper sends it
 MAX_BODY = 4096  # the served app's max_body_size: small, so a 413 is cheap to provoke
 
 ROUTES = {
@@ -65,6 +66,8 @@ def served(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     root = tmp_path_factory.mktemp(name)
     package = root / "served"
     write_tree(package, ROUTES)
+    (package / "public").mkdir()
+    (package / "public" / "file.bin").write_bytes(PUBLIC_FILE)
     (package / "__init__.py").write_text(
         "from pathlib import Path\nfrom microroute import App\n"
         f"app = App(Path(__file__).parent / 'app', max_body_size={MAX_BODY})\n"
@@ -283,6 +286,22 @@ def status_line(reply: bytes) -> bytes:
 
 CHUNKED_POST = (b"POST /api/products HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
                 b"Connection: close\r\n\r\n5\r\n[1,2]\r\n0\r\n\r\n")
+
+
+def test_a_public_file_arrives_whole_and_in_parts(server: Server) -> None:
+    status, headers, body = server.request("GET", "/file.bin")
+    assert (status, len(body), body == PUBLIC_FILE) == (200, len(PUBLIC_FILE), True)
+    assert headers["Content-Length"] == str(len(PUBLIC_FILE))
+    size = len(PUBLIC_FILE)
+    for asked, part in (("bytes=1000-1999", PUBLIC_FILE[1000:2000]),
+                        ("bytes=-70000", PUBLIC_FILE[-70000:])):  # to the end
+        status, headers, body = server.request("GET", "/file.bin", headers={"Range": asked})
+        assert (status, len(body), body == part) == (206, len(part), True), asked
+        start = size - len(part) if asked.startswith("bytes=-") else 1000
+        assert headers["Content-Range"] == f"bytes {start}-{start + len(part) - 1}/{size}"
+    etag = {name.lower(): value for name, value in headers.items()}["etag"]  # waitress: "Etag"
+    status, _, body = server.request("GET", "/file.bin", headers={"If-None-Match": etag})
+    assert (status, body) == (304, b"")
 
 
 def test_a_chunked_body_is_read_where_the_server_decodes_it_else_a_411(server: Server) -> None:
