@@ -173,8 +173,8 @@ def _collector_paused() -> Iterator[None]:
 def _load_tree(tree: _Tree) -> Tree:
     root = tree.root
     try:
-        found, extras = _find(tree)
-        rules.check([routable for routable, _ in found])
+        found, extras, problems = _find(tree)
+        rules.check([routable for routable, _ in found], problems)
         layouts = {
             source.folders: _special(tree, source, "Layout", (1, 2), "(children, request)")
             for source in extras[LAYOUT]
@@ -230,8 +230,13 @@ class _Tree:
         return "/".join((self.name, *source.folders, source.filename))
 
 
-def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]]]:
+def _find(
+    tree: _Tree,
+) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]], list[str]]:
+    """The routable files (each placed in the URL space), the extra files by
+    name, and the problems found on the way (malformed folder names)."""
     extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: [], ERROR: []}
+    problems: list[str] = []
 
     def visit(folder: str, folders: tuple[str, ...]) -> None:
         with os.scandir(folder) as entries:
@@ -253,25 +258,49 @@ def _find(tree: _Tree) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, li
     found: list[tuple[RoutableFile, _Source]] = []
     for source in sources:
         if source.filename in FILES:
-            url = _url_segments(tree, source)
+            try:
+                url = _url_segments(tree, source)
+            except RouteError as error:  # told with the tree's other problems
+                problems.append(str(error))
+                continue
             routable = RoutableFile(tree.shown(source), FILES[source.filename], url)
             found.append((routable, source))
         else:
             extras[source.filename].append(source)
-    return found, extras
+    return found, extras, problems
 
 
 def _url_segments(tree: _Tree, source: _Source) -> tuple[Segment, ...]:
-    """What the folders above a file add to the URL (groups add nothing)."""
+    """What the folders above a file add to the URL (groups add nothing).
+
+    A malformed folder name is a `RouteError` naming the route as Next.js
+    would write it, and the file: `Parameter names cannot be empty in route
+    "/x/[]". (app/x/[]/route.py)`.
+    """
     parsed = []
     for name in source.folders:
         try:
             segment = segments.parse(name)
-        except ValueError as error:
-            raise RouteError(f"{error} ({tree.shown(source)})") from None
+        except segments.FolderNameError as error:
+            route = _route_as_written(source.folders)
+            raise RouteError(f"{error.in_route(route)} ({tree.shown(source)})") from None
         if segment is not None:
             parsed.append(segment)
     return tuple(parsed)
+
+
+def _route_as_written(folders: tuple[str, ...]) -> str:
+    """The route as Next.js writes it in a message: the folder names, groups left
+    out, a malformed one kept as it is (`/shop/[]`)."""
+    kept = []
+    for folder in folders:
+        try:
+            if segments.parse(folder) is None:
+                continue
+        except segments.FolderNameError:
+            pass
+        kept.append(folder)
+    return "/" + "/".join(kept)
 
 
 ByFolder = dict[tuple[str, ...], Handler]  # a folder (by its names) -> its layout, or error page

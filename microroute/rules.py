@@ -1,10 +1,12 @@
 """The load-time rules: route trees that Next.js refuses, microroute refuses too.
 
 `check(files)` looks at every routable file at once (after private folders
-are dropped and each folder name is parsed by `segments`) and raises
-`RouteError` for the first broken rule, in a fixed order, so the same tree
-always gets the same message. The messages use Next.js's wording, so its
-documentation and search results explain them, and name the files involved.
+are dropped and each folder name is parsed by `segments`) and raises one
+`RouteError` listing every broken rule, so that one restart shows them all
+(as Next.js lists every ambiguous pattern at once). The problems come in a
+fixed order, so the same tree always gets the same message. The messages use
+Next.js's wording, so its documentation and search results explain them, and
+name the files involved.
 """
 
 from __future__ import annotations
@@ -37,39 +39,68 @@ class RoutableFile:
             self.parameters = tuple([s for s in self.segments if s.kind is not STATIC])
 
 
-def check(files: list[RoutableFile]) -> None:
-    """Raise `RouteError` if the tree breaks any rule; return quietly if not."""
-    for found in files:
-        _check_one_path(found)
-    _check_same_url(files)
+def check(files: list[RoutableFile], problems: Iterable[str] = ()) -> None:
+    """Raise one `RouteError` listing every rule the tree breaks (after any
+    `problems` already found in it, such as malformed folder names); return
+    quietly if it breaks none."""
+    found = list(problems)
+    for routable in files:
+        if routable.parameters:
+            found += _path_problems(routable)
+    found += _same_url_problems(files)
     by_shape, parameters = _index(files)
-    _check_ambiguous(by_shape)
-    _check_siblings(parameters, by_shape)
+    # One shape, several patterns: ambiguous. (One pattern is a conflict, told above.)
+    ambiguous = {
+        shape: group
+        for shape, group in by_shape.items()
+        if len(group) > 1 and len({routable.pattern for routable in group}) > 1
+    }
+    if ambiguous:
+        found.append(_ambiguity(ambiguous))
+    found += _sibling_problems(parameters, by_shape, ambiguous)
+    if len(found) == 1:
+        raise RouteError(found[0])
+    if found:
+        raise RouteError(f"The route tree has {len(found)} problems:\n\n" + "\n\n".join(found))
 
 
-def _check_one_path(found: RoutableFile) -> None:
-    if not found.parameters:
-        return
-    for segment in found.segments[:-1]:
-        if segment.kind >= CATCH_ALL:
-            raise RouteError(
-                "Catch-all must be the last part of the URL in route "
-                f'"{found.pattern}". ({found.file})'
-            )
+def _path_problems(found: RoutableFile) -> list[str]:
+    """What is wrong within one file's path: catch-alls that are not last, and
+    parameter names used twice (or differing only by symbols)."""
+    problems = []
+    in_route = f'in route "{found.pattern}". ({found.file})'
     seen: list[str] = []
     for segment in found.parameters:
         for earlier in seen:
             if earlier == segment.name:
-                raise RouteError(
+                problems.append(
                     f'You cannot have the same slug name "{segment.name}" repeat within '
-                    f"a single dynamic path. ({found.file})"
+                    f"a single dynamic path {in_route}"
                 )
-            if _word_characters(earlier) == _word_characters(segment.name):
-                raise RouteError(
+            elif _word_characters(earlier) == _word_characters(segment.name):
+                problems.append(
                     f'You cannot have the slug names "{earlier}" and "{segment.name}" differ '
-                    f"only by non-word symbols within a single dynamic path. ({found.file})"
+                    f"only by non-word symbols within a single dynamic path {in_route}"
                 )
         seen.append(segment.name)
+    # As Next.js checks it: anything after a catch-all (or a second catch-all
+    # of the same kind) is misplaced; a required and an optional one, the
+    # optional last, are "both at the same level".
+    catch_alls: set[Kind] = set()
+    for segment in found.segments:
+        if catch_alls and (segment.kind < CATCH_ALL or segment.kind in catch_alls):
+            which = "Catch-all" if CATCH_ALL in catch_alls else "Optional catch-all"
+            problems.append(f"{which} must be the last part of the URL {in_route}")
+            break
+        if segment.kind >= CATCH_ALL:
+            catch_alls.add(segment.kind)
+    else:
+        if len(catch_alls) == 2:
+            problems.append(
+                "You cannot use both a required and optional catch-all route at the same level "
+                + in_route
+            )
+    return problems
 
 
 @functools.lru_cache(maxsize=4096)  # parameter names repeat: "id", "slug"
@@ -108,39 +139,51 @@ def _index(files: list[RoutableFile]) -> tuple[dict[str, list[RoutableFile]], Pa
     return by_shape, parameters
 
 
-def _check_same_url(files: list[RoutableFile]) -> None:
+def _same_url_problems(files: list[RoutableFile]) -> list[str]:
     if len({found.pattern for found in files}) == len(files):
-        return  # the common case, told cheaply: no two files share a URL
+        return []  # the common case, told cheaply: no two files share a URL
     by_pattern: dict[str, list[RoutableFile]] = defaultdict(list)
     for found in files:
         by_pattern[found.pattern].append(found)
+    problems = []
     for pattern, group in sorted(by_pattern.items()):
         if len(group) < 2:
             continue
         kinds = {found.kind for found in group}
         what = "route and page" if len(kinds) == 2 else f"{group[0].kind}s"
-        raise RouteError(f"Conflicting {what} at {pattern}: {_names(group)}")
+        problems.append(f"Conflicting {what} at {pattern}: {_names(group)}")
+    return problems
 
 
-def _check_ambiguous(by_shape: dict[str, list[RoutableFile]]) -> None:
-    # Routes that differ only in their parameters' names: `blog/[id]` and
-    # `blog/[slug]` would both take every request the other takes.
-    crowded = [shape for shape, group in by_shape.items() if len(group) > 1]
-    if crowded:
-        shape = min(crowded)
-        raise RouteError(f'Ambiguous route pattern "{shape}" matches {_names(by_shape[shape])}')
+def _ambiguity(ambiguous: dict[str, list[RoutableFile]]) -> str:
+    """Routes that differ only in their parameters' names (`blog/[id]` and
+    `blog/[slug]` each take every request the other takes), all of them in
+    one message, as Next.js words it."""
+    patterns = [
+        f'Ambiguous route pattern "{shape}" matches multiple routes:\n'
+        + "\n".join(f"  - {name}" for name in sorted(found.file for found in group))
+        for shape, group in sorted(ambiguous.items())
+    ]
+    return (
+        "Ambiguous app routes detected:\n\n" + "\n\n".join(patterns) + "\n\n"
+        "These routes cannot be distinguished from each other when matching URLs. Please "
+        "ensure that dynamic segments have unique patterns or use different static segments."
+    )
 
 
-def _check_siblings(parameters: Parameters, by_shape: dict[str, list[RoutableFile]]) -> None:
-    # Every problem is found, and the first in match order reported, so that
-    # the message is the same however the files were listed.
+def _sibling_problems(
+    parameters: Parameters,
+    by_shape: dict[str, list[RoutableFile]],
+    ambiguous: dict[str, list[RoutableFile]],
+) -> list[str]:
+    # Every problem is found, and they are listed in match order, so that the
+    # message is the same however the files were listed.
     problems = [
         problem
         for (place, kind), names in parameters.items()
-        if (problem := _sibling_problem(place, kind, names, parameters, by_shape))
+        if (problem := _sibling_problem(place, kind, names, parameters, by_shape, ambiguous))
     ]
-    if problems:
-        raise RouteError(min(problems)[-1])
+    return [message for *_, message in sorted(problems)]
 
 
 def _sibling_problem(
@@ -149,6 +192,7 @@ def _sibling_problem(
     names: dict[str, RoutableFile],
     parameters: Parameters,
     by_shape: dict[str, list[RoutableFile]],
+    ambiguous: dict[str, list[RoutableFile]],
 ) -> tuple[tuple[tuple[Kind, str], ...], int, str] | None:
     """What is wrong with the parameters of one kind at one place, if anything,
     as (where the place comes in match order, which problem it is, the message).
@@ -158,8 +202,7 @@ def _sibling_problem(
     at the place itself beside the optional one (5)."""
     if len(names) == 1 and kind is not OPTIONAL_CATCH_ALL:
         return None  # the common case: one name, nothing to clash with
-    # Any file through the place spells it: the place's first problem (the
-    # names above it disagreeing) would come before this one.
+    # Any file through the place spells it.
     [(name, found), *others] = names.items()
     depth = place.count("/")
     order = tuple(
@@ -168,9 +211,12 @@ def _sibling_problem(
     )
     if others:
         first, second = sorted(names)[:2]
+        clashing = [names[first], names[second]]
+        if any(all(_holds(group, file) for file in clashing) for group in ambiguous.values()):
+            return None  # already told: the two routes are ambiguous
         return order, kind, (
             "You cannot use different slug names for the same dynamic path "
-            f"('{first}' !== '{second}'). ({_names([names[first], names[second]])})"
+            f"('{first}' !== '{second}'). ({_names(clashing)})"
         )
     required = parameters.get((place, CATCH_ALL))
     if required:
@@ -182,13 +228,17 @@ def _sibling_problem(
         )
     routed = by_shape.get(place or "/")
     if routed:
-        pattern = to_pattern(found.segments[:depth])
+        # Next.js names the route, and the optional catch-all by its shape.
         return order, 5, (
             "You cannot define a route with the same specificity as an optional catch-all "
-            f'route ("{pattern}" and "{pattern.rstrip("/")}/[[...{name}]]"). '
+            f'route ("{routed[0].pattern}" and "{place}/[[...{name}]]"). '
             f"({_names([routed[0], found])})"
         )
     return None
+
+
+def _holds(group: list[RoutableFile], file: RoutableFile) -> bool:
+    return any(member is file for member in group)
 
 
 def _names(files: Iterable[RoutableFile]) -> str:

@@ -69,27 +69,48 @@ def is_private(folder: str) -> bool:
     return folder.startswith("_")
 
 
+class FolderNameError(ValueError):
+    """A folder name no route can have, said as Next.js says it.
+
+    `str(error)` is the problem alone (`Parameter names cannot be empty.`);
+    `error.in_route("/x/[]")` places it in the route it breaks, as Next.js
+    does: `Parameter names cannot be empty in route "/x/[]".`
+    """
+
+    def __init__(self, problem: str, advice: str = "") -> None:
+        super().__init__(f"{problem}.{advice}")
+        self.problem = problem
+        self.advice = advice  # what comes after the route: " Did you mean ('...')?"
+
+    def in_route(self, route: str) -> str:
+        """The message, naming the route the folder is in."""
+        return f'{self.problem} in route "{route}".{self.advice}'
+
+
 @functools.cache  # names repeat ("[id]", "items") and come from the app's own folders, not requests
 def parse(folder: str) -> Segment | None:
     """The segment a folder name stands for; None for a `(group)`.
 
-    Raises `ValueError` with Next.js's wording for a malformed name.
+    Raises `FolderNameError` (a `ValueError`) with Next.js's wording for a
+    malformed name.
     """
     if not folder.isascii():
         try:
             folder.encode()
         except UnicodeEncodeError:  # bytes the filesystem holds, but no URL can name
-            raise ValueError(f"Folder names must be valid UTF-8 ({folder!r}).") from None
+            raise FolderNameError(f"Folder names must be valid UTF-8 ({folder!r})") from None
     if folder[:1] not in "([@%":  # most names: a plain word, told by its first character
         return Segment(STATIC, folder)
     if folder.startswith("(") and folder.endswith(")"):
         if folder in ("(.)", "(..)", "(...)") or folder == "()":
-            raise ValueError(f"Group names may not be empty ('{folder}').")
+            raise FolderNameError(f"Group names may not be empty ('{folder}')")
         return None
     if folder.startswith(("(.)", "(..)", "(...)")):
-        raise ValueError(f"Intercepting routes ('{folder}') are not supported by microroute.")
+        raise FolderNameError(
+            f"Intercepting routes ('{folder}') are not supported by microroute"
+        )
     if folder.startswith("@"):
-        raise ValueError(f"Parallel routes ('{folder}') are not supported by microroute.")
+        raise FolderNameError(f"Parallel routes ('{folder}') are not supported by microroute")
     if folder.startswith("[") and folder.endswith("]"):
         return _parse_dynamic(folder)
     if folder[:3].upper() == "%5F":
@@ -98,26 +119,28 @@ def parse(folder: str) -> Segment | None:
 
 
 def _parse_dynamic(folder: str) -> Segment:
-    # The checks and their messages follow Next.js's own (sorted-routes.ts).
+    # The checks, their order and their words follow Next.js's own
+    # (validate-app-paths.ts, which grew out of sorted-routes.ts).
     name = folder[1:-1]
     optional = name.startswith("[") and name.endswith("]")
     if optional:
         name = name[1:-1]
-    if name.startswith("…"):
-        raise ValueError(
-            f"Detected a three-dot character ('…') at ('{name}'). Did you mean ('...')?"
-        )
     catch_all = name.startswith("...")
     if catch_all:
         name = name[3:]
-    if name.startswith("[") or name.endswith("]"):
-        raise ValueError(f"Segment names may not start or end with extra brackets ('{name}').")
-    if name.startswith("."):
-        raise ValueError(f"Segment names may not start with erroneous periods ('{name}').")
     if not name:
-        raise ValueError(f"Segment names may not be empty ('{folder}').")
-    if optional and not catch_all:
-        raise ValueError(f'Optional route parameters are not yet supported ("{folder}").')
+        raise FolderNameError("Parameter names cannot be empty")
+    if "…" in name:
+        raise FolderNameError(
+            f"Detected a three-dot character ('…') in parameter \"{name}\"",
+            " Did you mean ('...')?",
+        )
+    if optional and not catch_all and not name.startswith("["):
+        raise FolderNameError(f'Optional route parameters are not yet supported ("{folder}")')
+    if name.startswith("[") or name.endswith("]"):
+        raise FolderNameError(f"Segment names may not start or end with extra brackets ('{name}')")
+    if name.startswith("."):
+        raise FolderNameError(f"Segment names may not start with erroneous periods ('{name}')")
     if catch_all:
         return Segment(OPTIONAL_CATCH_ALL if optional else CATCH_ALL, name)
     return Segment(DYNAMIC, name)

@@ -99,10 +99,31 @@ def test_two_routes_or_two_pages_at_one_url_conflict(
 # -- Sibling dynamic folders -------------------------------------------------
 
 
+AMBIGUOUS = "Ambiguous app routes detected:\n\n{}\n\n" + (
+    "These routes cannot be distinguished from each other when matching URLs. Please ensure "
+    "that dynamic segments have unique patterns or use different static segments."
+)
+
+
 def test_sibling_parameters_with_the_same_rest_are_ambiguous(tree: Tree) -> None:
     app_dir = tree(routable("blog/[slug]/page.py", "blog/[id]/page.py"))
-    assert refusal(app_dir) == (
-        'Ambiguous route pattern "/blog/[*]" matches app/blog/[id]/page.py, app/blog/[slug]/page.py'
+    assert refusal(app_dir) == AMBIGUOUS.format(
+        'Ambiguous route pattern "/blog/[*]" matches multiple routes:\n'
+        "  - app/blog/[id]/page.py\n"
+        "  - app/blog/[slug]/page.py"
+    )
+
+
+def test_every_ambiguous_pattern_is_listed_in_one_message(tree: Tree) -> None:
+    app_dir = tree(routable("blog/[id]/route.py", "blog/[slug]/route.py",
+                            "posts/[a]/route.py", "posts/[b]/route.py"))
+    assert refusal(app_dir) == AMBIGUOUS.format(
+        'Ambiguous route pattern "/blog/[*]" matches multiple routes:\n'
+        "  - app/blog/[id]/route.py\n"
+        "  - app/blog/[slug]/route.py\n\n"
+        'Ambiguous route pattern "/posts/[*]" matches multiple routes:\n'
+        "  - app/posts/[a]/route.py\n"
+        "  - app/posts/[b]/route.py"
     )
 
 
@@ -120,9 +141,10 @@ def test_routes_differing_only_in_parameter_names_are_ambiguous(
     tree: Tree, paths: tuple[str, ...], shape: str
 ) -> None:
     message = refusal(tree(routable(*paths)))
-    assert message.startswith(f'Ambiguous route pattern "{shape}"')
+    assert message.startswith("Ambiguous app routes detected:")  # and nothing else
+    assert f'Ambiguous route pattern "{shape}" matches multiple routes:' in message
     for path in paths:
-        assert f"app/{path}" in message
+        assert f"  - app/{path}\n" in message
 
 
 def test_sibling_parameters_with_different_rests_must_share_a_name(tree: Tree) -> None:
@@ -157,15 +179,42 @@ def test_different_slug_names_through_a_group_conflict(tree: Tree) -> None:
     ("path", "route"),
     [
         ("docs/[...slug]/edit/page.py", "/docs/[...slug]/edit"),
-        ("docs/[[...slug]]/edit/page.py", "/docs/[[...slug]]/edit"),
         ("docs/[...slug]/[id]/route.py", "/docs/[...slug]/[id]"),
         ("[...all]/x/route.py", "/[...all]/x"),
         ("docs/[...slug]/(group)/edit/page.py", "/docs/[...slug]/edit"),
+        ("docs/[...a]/[...b]/page.py", "/docs/[...a]/[...b]"),
+        ("docs/[...a]/[[...b]]/x/page.py", "/docs/[...a]/[[...b]]/x"),
     ],
 )
 def test_a_catch_all_must_be_the_last_segment(tree: Tree, path: str, route: str) -> None:
     assert refusal(tree(routable(path))) == (
         f'Catch-all must be the last part of the URL in route "{route}". (app/{path})'
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("docs/[[...slug]]/edit/page.py", "/docs/[[...slug]]/edit"),
+        ("[[...all]]/[id]/route.py", "/[[...all]]/[id]"),
+        ("docs/[[...a]]/[[...b]]/page.py", "/docs/[[...a]]/[[...b]]"),
+    ],
+)
+def test_an_optional_catch_all_must_be_the_last_segment(
+    tree: Tree, path: str, route: str
+) -> None:
+    assert refusal(tree(routable(path))) == (
+        f'Optional catch-all must be the last part of the URL in route "{route}". (app/{path})'
+    )
+
+
+def test_a_required_then_an_optional_catch_all_in_one_path_are_both_at_one_level(
+    tree: Tree,
+) -> None:
+    path = "docs/[...required]/[[...optional]]/page.py"
+    assert refusal(tree(routable(path))) == (
+        "You cannot use both a required and optional catch-all route at the same level in "
+        f'route "/docs/[...required]/[[...optional]]". (app/{path})'
     )
 
 
@@ -240,23 +289,32 @@ def test_a_root_page_beside_a_root_optional_catch_all_has_the_same_specificity(
 @pytest.mark.parametrize(
     ("folder", "reason"),
     [
-        ("[]", "Segment names may not be empty ('[]')."),
-        ("[...]", "Segment names may not be empty ('[...]')."),
-        ("[[id]]", 'Optional route parameters are not yet supported ("[[id]]").'),
-        ("[[[id]]]", "Segment names may not start or end with extra brackets ('[id]')."),
-        ("[..id]", "Segment names may not start with erroneous periods ('..id')."),
-        ("[…id]", "Detected a three-dot character ('…') at ('…id'). Did you mean ('...')?"),
-        ("()", "Group names may not be empty ('()')."),
-        ("@slot", "Parallel routes ('@slot') are not supported by microroute."),
-        ("(.)photo", "Intercepting routes ('(.)photo') are not supported by microroute."),
+        ("[]", "Parameter names cannot be empty in route {}."),
+        ("[...]", "Parameter names cannot be empty in route {}."),
+        ("[[...]]", "Parameter names cannot be empty in route {}."),
+        ("[[id]]", 'Optional route parameters are not yet supported ("[[id]]") in route {}.'),
+        ("[[[id]]]", "Segment names may not start or end with extra brackets ('[id]') "
+                     "in route {}."),
+        ("[..id]", "Segment names may not start with erroneous periods ('..id') in route {}."),
+        ("[…id]", "Detected a three-dot character ('…') in parameter \"…id\" in route {}. "
+                  "Did you mean ('...')?"),
+        ("()", "Group names may not be empty ('()') in route {}."),
+        ("@slot", "Parallel routes ('@slot') are not supported by microroute in route {}."),
+        ("(.)photo", "Intercepting routes ('(.)photo') are not supported by microroute "
+                     "in route {}."),
     ],
 )
-@pytest.mark.parametrize("where", ["{}/route.py", "shop/{}/page.py", "{}/deep/route.py"])
-def test_a_malformed_segment_is_refused_naming_the_file(
-    tree: Tree, folder: str, reason: str, where: str
+@pytest.mark.parametrize(
+    ("where", "route"),
+    [("{}/route.py", "/{}"), ("shop/{}/page.py", "/shop/{}"),
+     ("{}/deep/route.py", "/{}/deep"), ("(group)/x/{}/page.py", "/x/{}")],
+)
+def test_a_malformed_segment_is_refused_naming_the_route_and_the_file(
+    tree: Tree, folder: str, reason: str, where: str, route: str
 ) -> None:
     path = where.format(folder)
-    assert refusal(tree(routable("about/page.py", path))) == f"{reason} (app/{path})"
+    message = reason.format(f'"{route.format(folder)}"')
+    assert refusal(tree(routable("about/page.py", path))) == f"{message} (app/{path})"
 
 
 @pytest.mark.parametrize(
@@ -270,9 +328,10 @@ def test_a_malformed_segment_is_refused_naming_the_file(
 def test_a_parameter_name_used_twice_in_one_path_is_refused(
     tree: Tree, path: str, name: str
 ) -> None:
+    route = "/" + "/".join(path.split("/")[:-1]).replace("(group)/", "")
     assert refusal(tree(routable(path))) == (
-        f'You cannot have the same slug name "{name}" repeat within a single dynamic path. '
-        f"(app/{path})"
+        f'You cannot have the same slug name "{name}" repeat within a single dynamic path '
+        f'in route "{route}". (app/{path})'
     )
 
 
@@ -287,9 +346,10 @@ def test_a_parameter_name_used_twice_in_one_path_is_refused(
 def test_parameter_names_differing_only_by_symbols_are_refused(
     tree: Tree, path: str, first: str, second: str
 ) -> None:
+    route = "/" + "/".join(path.split("/")[:-1])
     assert refusal(tree(routable(path))) == (
         f'You cannot have the slug names "{first}" and "{second}" differ only by non-word '
-        f"symbols within a single dynamic path. (app/{path})"
+        f'symbols within a single dynamic path in route "{route}". (app/{path})'
     )
 
 
@@ -363,19 +423,53 @@ BROKEN = (
 )
 
 
+EVERY_PROBLEM_OF_BROKEN = (
+    "The route tree has 3 problems:\n\n"
+    'Catch-all must be the last part of the URL in route "/docs/[...slug]/edit". '
+    "(app/docs/[...slug]/edit/page.py)\n\n"
+    "Conflicting routes at /y: app/(a)/y/route.py, app/(b)/y/route.py\n\n"
+    "You cannot use different slug names for the same dynamic path ('id' !== 'slug'). "
+    "(app/z/[id]/a/page.py, app/z/[slug]/b/page.py)"
+)
+
+
+def test_a_tree_with_several_problems_gets_one_error_listing_them_all(tmp_path: Path) -> None:
+    assert refusal(write_tree(tmp_path, routable(*BROKEN))) == EVERY_PROBLEM_OF_BROKEN
+
+
 def test_the_same_broken_tree_gives_the_same_message_every_time(tmp_path: Path) -> None:
     app_dir = write_tree(tmp_path, routable(*BROKEN))
-    messages = {refusal(app_dir) for _ in range(5)}
-    assert messages == {
-        'Catch-all must be the last part of the URL in route "/docs/[...slug]/edit". '
-        "(app/docs/[...slug]/edit/page.py)"
-    }
+    assert {refusal(app_dir) for _ in range(5)} == {EVERY_PROBLEM_OF_BROKEN}
 
 
 def test_the_message_does_not_depend_on_the_order_files_were_written(tmp_path: Path) -> None:
-    without_catch_all = BROKEN[:-1]
-    forwards = write_tree(tmp_path / "forwards", routable(*without_catch_all))
-    backwards = write_tree(tmp_path / "backwards", routable(*reversed(without_catch_all)))
-    assert refusal(forwards) == refusal(backwards) == (
-        "Conflicting routes at /y: app/(a)/y/route.py, app/(b)/y/route.py"
+    forwards = write_tree(tmp_path / "forwards", routable(*BROKEN))
+    backwards = write_tree(tmp_path / "backwards", routable(*reversed(BROKEN)))
+    assert refusal(forwards) == refusal(backwards) == EVERY_PROBLEM_OF_BROKEN
+
+
+def test_both_problems_of_an_optional_catch_all_below_a_renamed_parameter(tree: Tree) -> None:
+    # Next.js's validate-app-paths.test.ts: `/blog/[category]/[[...slug]]` with
+    # zero slug segments is `/blog/[category]`, which `/blog/[cat]` also is.
+    app_dir = tree(routable("blog/[category]/[[...slug]]/page.py", "blog/[cat]/page.py"))
+    files = "(app/blog/[cat]/page.py, app/blog/[category]/[[...slug]]/page.py)"
+    assert refusal(app_dir) == (
+        "The route tree has 2 problems:\n\n"
+        f"You cannot use different slug names for the same dynamic path ('cat' !== 'category'). "
+        f"{files}\n\n"
+        "You cannot define a route with the same specificity as an optional catch-all route "
+        f'("/blog/[cat]" and "/blog/[*]/[[...slug]]"). {files}'
+    )
+
+
+def test_malformed_folders_are_listed_with_the_other_problems(tree: Tree) -> None:
+    app_dir = tree(routable("x/[]/route.py", "docs/[...]/page.py", "a/[[...slug]]/b/route.py",
+                            "y/route.py", "(g)/y/page.py"))
+    assert refusal(app_dir) == (
+        "The route tree has 4 problems:\n\n"
+        'Parameter names cannot be empty in route "/docs/[...]". (app/docs/[...]/page.py)\n\n'
+        'Parameter names cannot be empty in route "/x/[]". (app/x/[]/route.py)\n\n'
+        'Optional catch-all must be the last part of the URL in route "/a/[[...slug]]/b". '
+        "(app/a/[[...slug]]/b/route.py)\n\n"
+        "Conflicting route and page at /y: app/(g)/y/page.py, app/y/route.py"
     )

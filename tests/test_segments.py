@@ -49,12 +49,15 @@ def test_is_private_is_a_leading_underscore(folder: str, private: bool) -> None:
     assert segments.is_private(folder) is private
 
 
+THREE_DOTS = "Detected a three-dot character ('…') in parameter \"{}\". Did you mean ('...')?"
+
+
 @pytest.mark.parametrize(
     ("folder", "message"),
     [
-        ("[]", "Segment names may not be empty ('[]')."),
-        ("[...]", "Segment names may not be empty ('[...]')."),
-        ("[[...]]", "Segment names may not be empty ('[[...]]')."),
+        ("[]", "Parameter names cannot be empty."),
+        ("[...]", "Parameter names cannot be empty."),
+        ("[[...]]", "Parameter names cannot be empty."),
         ("[[id]]", 'Optional route parameters are not yet supported ("[[id]]").'),
         ("[[[id]]]", "Segment names may not start or end with extra brackets ('[id]')."),
         ("[[[...slug]]]", "Segment names may not start or end with extra brackets ('[...slug]')."),
@@ -62,8 +65,9 @@ def test_is_private_is_a_leading_underscore(folder: str, private: bool) -> None:
         ("[..id]", "Segment names may not start with erroneous periods ('..id')."),
         ("[.id]", "Segment names may not start with erroneous periods ('.id')."),
         ("[....id]", "Segment names may not start with erroneous periods ('.id')."),
-        ("[…id]", "Detected a three-dot character ('…') at ('…id'). Did you mean ('...')?"),
-        ("[[…id]]", "Detected a three-dot character ('…') at ('…id'). Did you mean ('...')?"),
+        ("[…id]", THREE_DOTS.format("…id")),
+        ("[[…id]]", THREE_DOTS.format("…id")),
+        ("[a…b]", THREE_DOTS.format("a…b")),
         ("()", "Group names may not be empty ('()')."),
         ("@slot", "Parallel routes ('@slot') are not supported by microroute."),
         ("@modal", "Parallel routes ('@modal') are not supported by microroute."),
@@ -76,9 +80,31 @@ def test_is_private_is_a_leading_underscore(folder: str, private: bool) -> None:
 def test_a_malformed_folder_name_is_refused_with_next_js_wording(
     folder: str, message: str
 ) -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(segments.FolderNameError) as caught:
         segments.parse(folder)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    # Next.js's own words (validate-app-paths.test.ts), the route included.
+    [
+        ("[]", 'Parameter names cannot be empty in route "/x/[]".'),
+        ("[...]", 'Parameter names cannot be empty in route "/x/[...]".'),
+        ("[…slug]", "Detected a three-dot character ('…') in parameter \"…slug\" in route "
+                    "\"/x/[…slug]\". Did you mean ('...')?"),
+        ("[[slug]", "Segment names may not start or end with extra brackets ('[slug') in route "
+                    '"/x/[[slug]".'),
+        ("[.slug]", "Segment names may not start with erroneous periods ('.slug') in route "
+                    '"/x/[.slug]".'),
+        ("[[slug]]", 'Optional route parameters are not yet supported ("[[slug]]") in route '
+                     '"/x/[[slug]]".'),
+    ],
+)
+def test_a_malformed_folder_name_in_its_route(folder: str, message: str) -> None:
+    with pytest.raises(segments.FolderNameError) as caught:
+        segments.parse(folder)
+    assert caught.value.in_route(f"/x/{folder}") == message
 
 
 @pytest.mark.parametrize("folder", ["about", "[id]", "[...slug]", "[[...slug]]", "v1.0"])
