@@ -1,15 +1,20 @@
-"""Over HTTP: microroute under gunicorn against raw WSGI, Falcon, Bottle and Flask.
+"""Over HTTP: microroute under gunicorn against raw WSGI, Falcon, Bottle and Flask;
+microroute under granian; Starlette and FastAPI under uvicorn.
 
     python benchmarks/bench_http.py [--rounds 3] [--seconds 5] [--requests 500] [--json out.json]
 
 Method
 ------
-* Servers. Every framework serves the same five endpoints (`peers.py`, where
+* Stacks. Every framework serves the same five endpoints (`peers.py`, where
   each app is built on first use, so a worker imports its own framework
-  alone). For each run the script starts `gunicorn peers:<name>` with sync
-  workers on a free 127.0.0.1 port (cwd `benchmarks/`, the checkout on
-  PYTHONPATH), waits (bounded) until all its workers exist and it answers,
-  and at the end stops it by PID: SIGTERM, a bounded wait, then SIGKILL.
+  alone). A stack is a framework and the server that runs it (`STACKS`):
+  the WSGI frameworks under `gunicorn peers:<name>` with sync workers;
+  microroute also under granian's WSGI interface (`microroute@granian`);
+  Starlette and FastAPI, which are ASGI, under uvicorn. For each run the
+  script starts the server on a free 127.0.0.1 port (cwd `benchmarks/`, the
+  checkout on PYTHONPATH), waits (bounded) until all its workers exist and it
+  answers, and at the end stops it by PID: SIGTERM, a bounded wait, then
+  SIGKILL.
 * Correctness first. One gunicorn worker per framework is started, and each
   of the five endpoints is asked once and checked as `bench_inprocess.py`
   checks it (status, Content-Type, body). If any answer is wrong, the script
@@ -19,10 +24,11 @@ Method
   bounded), and its `VmRSS` is read from `/proc/<worker>/status` (the worker
   is the master's child: `/proc/<master>/task/<master>/children`). Reported
   in MiB, with the ratio to Flask's worker.
-* Throughput. gunicorn with 2 sync workers; `wrk -t2 -c8` (Debian's, when on
-  PATH) for `--seconds` on GET /api/products, then on POST /api/products (a
-  Lua script sets the method, the JSON body and its Content-Type), after an
-  untimed warm-up of `--warmup` seconds on each. `Requests/sec:` is parsed;
+* Throughput. 2 worker processes per server; `wrk -t2 -c8 --latency`
+  (Debian's, when on PATH) for `--seconds` on GET /api/products, then on POST
+  /api/products (a Lua script sets the method, the JSON body and its
+  Content-Type), after an untimed warm-up of `--warmup` seconds on each.
+  `Requests/sec:` and the 99th percentile latency are parsed;
   a run that reports non-2xx/3xx answers or socket errors is INVALID and
   left out of the medians. Without wrk, a bounded Python load generator
   takes its place (8 threads, http.client, one connection per request, fixed
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import platform
@@ -89,15 +96,34 @@ def request(port: int, endpoint: str) -> tuple[int, str, bytes]:
         connection.close()
 
 
+def uvicorn(app: str, port: int, workers: int) -> list[str]:
+    """uvicorn, for the ASGI peers (Starlette, FastAPI): its worker class under
+    gunicorn's process manager. (`uvicorn --workers 2` on its own answered 22
+    req/s here, 44 ms a request, against 7,000+ this way and 8,400 from a
+    single uvicorn process: its own supervisor is not what a benchmark should
+    measure.)"""
+    return [*processes.gunicorn(app, port, workers), "--worker-class",
+            "uvicorn.workers.UvicornWorker", "--log-level", "warning"]
+
+
+# The WSGI servers are started as the tests start them (processes.py).
+SERVERS = {"gunicorn": processes.gunicorn, "granian": processes.granian, "uvicorn": uvicorn}
+# stack -> (the app in peers.py, the server that runs it)
+STACKS: dict[str, tuple[str, str]] = {
+    **{name: (name, "gunicorn") for name in peers.BUILDERS},
+    "microroute@granian": ("microroute", "granian"),
+    "starlette@uvicorn": ("starlette", "uvicorn"),
+    "fastapi@uvicorn": ("fastapi", "uvicorn"),
+}
+
+
 class Server:
-    """`gunicorn peers:<name>` on a free port, stopped by PID on exit."""
+    """A stack's server (`gunicorn peers:<name>`, ...) on a free port, stopped by PID on exit."""
 
     def __init__(self, name: str, workers: int, log: Path) -> None:
         self.name, self.workers, self.port = name, workers, processes.free_port(HOST)
-        command = [sys.executable, "-m", "gunicorn", f"peers:{name}",
-                   "--workers", str(workers), "--worker-class", "sync",
-                   "--bind", f"{HOST}:{self.port}", "--log-level", "warning",
-                   "--graceful-timeout", "2", "--timeout", "30"]
+        app, server = STACKS[name]
+        command = SERVERS[server](f"peers:{app}", self.port, workers)
         path = os.pathsep.join([str(ROOT), str(HERE), os.environ.get("PYTHONPATH", "")])
         env = {**os.environ, "PYTHONPATH": path.rstrip(os.pathsep)}
         self.log = log
@@ -121,16 +147,15 @@ class Server:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn peers:{self.name} exited:\n"
-                                   f"{self.log.read_text()}")
-            if len(processes.worker_pids(self.process.pid)) >= self.workers:
+                raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()}")
+            if len(self.worker_pids()) >= self.workers:
                 try:
                     request(self.port, "GET page")
                     return
                 except OSError:
                     pass
             time.sleep(0.1)
-        raise RuntimeError(f"gunicorn peers:{self.name} did not answer in {START_TIMEOUT} s:\n"
+        raise RuntimeError(f"{self.name} did not answer in {START_TIMEOUT} s:\n"
                            f"{self.log.read_text()}")
 
     def worker_pids(self) -> list[int]:
@@ -152,6 +177,7 @@ class Run:
     non_2xx: int = 0  # answers that are neither 2xx nor 3xx
     socket_errors: int = 0  # connect, read, write and timeout errors together
     note: str = ""
+    p99_ms: float | None = None  # wrk's 99th percentile latency; None from the Python generator
 
     @property
     def valid(self) -> bool:
@@ -164,15 +190,21 @@ WRK_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
 
+WRK_P99 = re.compile(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
 def parse_wrk(output: str) -> Run:
     rate, total = WRK_RATE.search(output), WRK_TOTAL.search(output)
     if rate is None or total is None:
         return Run(0.0, 0, note=f"unreadable wrk output: {output[-300:]!r}")
     non_2xx = WRK_NON_2XX.search(output)
     sockets = WRK_SOCKET.search(output)
+    p99 = WRK_P99.search(output)
     return Run(float(rate.group(1)), int(total.group(1)),
                non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-               socket_errors=sum(map(int, sockets.groups())) if sockets else 0)
+               socket_errors=sum(map(int, sockets.groups())) if sockets else 0,
+               p99_ms=float(p99.group(1)) * MILLISECONDS[p99.group(2)] if p99 else None)
 
 
 def lua_script(endpoint: str, folder: Path) -> Path | None:
@@ -192,7 +224,8 @@ def lua_script(endpoint: str, folder: Path) -> Path | None:
 
 def load_wrk(port: int, endpoint: str, seconds: float, folder: Path) -> Run:
     _, path, _, _, _ = peers.ENDPOINTS[endpoint]
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s"]
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s",
+               "--latency"]
     script = lua_script(endpoint, folder)
     if script is not None:
         command += ["-s", str(script)]
@@ -315,8 +348,10 @@ def summarise(runs: dict[str, dict[str, list[Run]]]) -> dict[str, dict[str, dict
     for name, by_endpoint in runs.items():
         for endpoint, own in by_endpoint.items():
             valid = [run.per_second for run in own if run.valid]
+            p99s = [run.p99_ms for run in own if run.valid and run.p99_ms is not None]
             summary.setdefault(name, {})[endpoint] = {
                 "median": statistics.median(valid) if valid else None,
+                "p99_ms": statistics.median(p99s) if p99s else None,
                 "valid_runs": len(valid),
                 "ratio_raw": median_ratio(own, runs.get("raw", {}).get(endpoint)),
                 "ratio_falcon": median_ratio(own, runs.get("falcon", {}).get(endpoint)),
@@ -333,12 +368,14 @@ def number(value: float | None, form: str) -> str:
 
 
 def throughput_table(summary: dict[str, dict[str, dict[str, Any]]], rounds: int) -> str:
-    lines = ["| framework | endpoint | req/s (median) | × raw | × Falcon | valid runs |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = ["| stack | endpoint | req/s (median) | p99 ms (median) | × raw | × Falcon "
+             "| valid runs |",
+             "|---|---|---:|---:|---:|---:|---:|"]
     for endpoint in THROUGHPUT:
         for name, by_endpoint in summary.items():
             row = by_endpoint[endpoint]
             lines.append(f"| {name} | {endpoint} | {number(row['median'], '.0f')} "
+                         f"| {number(row['p99_ms'], '.2f')} "
                          f"| {number(row['ratio_raw'], '.2f')} "
                          f"| {number(row['ratio_falcon'], '.2f')} "
                          f"| {row['valid_runs']}/{rounds} |")
@@ -361,6 +398,11 @@ def verdicts(summary: dict[str, dict[str, dict[str, Any]]],
     for endpoint in THROUGHPUT:
         ratio = summary.get("microroute", {}).get(endpoint, {}).get("ratio_falcon")
         found[f"{endpoint}: microroute >= Falcon"] = None if ratio is None else ratio >= 1.0
+        medians = {name: rows[endpoint]["median"] for name, rows in summary.items()}
+        ours = [m for name, m in medians.items() if name.startswith("microroute") and m]
+        theirs = [m for name, m in medians.items() if not name.startswith("microroute") and m]
+        found[f"{endpoint}: microroute on its fastest server ahead of every other stack"] = (
+            max(ours) > max(theirs) if ours and theirs else None)
     if "microroute" in memory and "flask" in memory:
         found["memory: microroute <= Flask"] = memory["microroute"] <= memory["flask"]
     else:
@@ -379,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto",
                         help="auto: wrk when on PATH, else the Python generator")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--stacks", nargs="+", choices=list(STACKS), metavar="STACK",
+                        help=f"only these (default: all): {', '.join(STACKS)}")
     args = parser.parse_args(argv)
 
     generator = args.generator
@@ -387,8 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     elif generator == "wrk" and not shutil.which("wrk"):
         parser.error("wrk is not on PATH")
     names = []
-    for name in peers.BUILDERS:
-        if peers.build(name) is None:
+    for name in args.stacks or STACKS:
+        app, server = STACKS[name]
+        if peers.build(app) is None or importlib.util.find_spec(server) is None:
             print(f"note: {name} is not installed; skipped (pip install -e '.[bench]')")
         else:
             names.append(name)
@@ -413,7 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         how = (f"the Python load generator ({CONNECTIONS} threads, http.client; wrk not used: "
                "GIL-bound, numbers compare only with each other)")
-    print(f"Python {sys.version.split()[0]}, gunicorn {WORKERS} sync workers, {how}, "
+    print(f"Python {sys.version.split()[0]}, {WORKERS} workers per server (gunicorn: sync), "
+          f"{how}, "
           f"{args.rounds} rounds × {args.seconds:g} s per framework and endpoint "
           f"(after {args.warmup:g} s warm-up), {HOST}\n")
     print(throughput_table(summary, args.rounds))

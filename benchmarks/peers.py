@@ -1,4 +1,5 @@
-"""The same five endpoints in raw WSGI, microroute, Falcon, Bottle and Flask.
+"""The same five endpoints in raw WSGI, microroute, Falcon, Bottle and Flask
+(and, for `bench_http.py` under uvicorn, in Starlette and FastAPI).
 
     GET  /api/products      the two products, as JSON
     POST /api/products      201 {"created": <the JSON body>}
@@ -165,10 +166,76 @@ BUILDERS: dict[str, Callable[[], WSGIApp]] = {
 }
 
 
+# -- ASGI peers, served by uvicorn in bench_http.py only ---------------------------
+
+
+def _starlette() -> Any:
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, JSONResponse
+    from starlette.routing import Route
+
+    async def products(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            return JSONResponse({"created": await request.json()}, status_code=201)
+        return JSONResponse(PRODUCTS)
+
+    async def product(request: Request) -> JSONResponse:
+        return JSONResponse({"id": request.path_params["ident"], "name": "Keyboard",
+                             "price": 999})
+
+    async def about(request: Request) -> HTMLResponse:
+        return HTMLResponse(ABOUT)
+
+    async def not_found(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": "Not Found"}, status_code=404)
+
+    return Starlette(routes=[
+        Route("/api/products", products, methods=["GET", "POST"]),
+        Route("/api/products/{ident:int}", product),
+        Route("/about", about),
+    ], exception_handlers={404: not_found})
+
+
+def _fastapi() -> Any:
+    from fastapi import Body, FastAPI, Request
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from starlette.exceptions import HTTPException
+
+    app = FastAPI()
+
+    @app.get("/api/products")
+    async def products() -> list[dict[str, Any]]:
+        return PRODUCTS
+
+    @app.post("/api/products", status_code=201)
+    async def create(product: dict[str, Any] = Body()) -> dict[str, Any]:  # noqa: B008
+        return {"created": product}
+
+    @app.get("/api/products/{ident}")
+    async def one(ident: int) -> dict[str, Any]:
+        return {"id": ident, "name": "Keyboard", "price": 999}
+
+    @app.get("/about", response_class=HTMLResponse)
+    async def about() -> str:
+        return ABOUT
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": "Not Found"}, status_code=404)
+
+    return app
+
+
+# ASGI frameworks, for uvicorn: not in BUILDERS, whose apps are WSGI.
+ASGI_BUILDERS: dict[str, Callable[[], Any]] = {"starlette": _starlette, "fastapi": _fastapi}
+
+
 def build(name: str) -> WSGIApp | None:
     """A new app for the framework `name`, importing it alone; None if it is not installed."""
     try:
-        return BUILDERS[name]()
+        return {**BUILDERS, **ASGI_BUILDERS}[name]()  # type: ignore[no-any-return]
     except ImportError:
         return None
 
@@ -181,13 +248,15 @@ microroute: WSGIApp | None
 falcon: WSGIApp | None
 bottle: WSGIApp | None
 flask: WSGIApp | None
+starlette: Any
+fastapi: Any
 APPS: dict[str, WSGIApp | None]
 
 
 def __getattr__(name: str) -> Any:
     if name == "APPS":
         value: Any = {peer: getattr(sys.modules[__name__], peer) for peer in BUILDERS}
-    elif name in BUILDERS:
+    elif name in BUILDERS or name in ASGI_BUILDERS:
         value = build(name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -50,6 +50,13 @@ def uwsgi(target: str, port: int, workers: int = 1) -> list[str]:
             "--processes", str(workers), "--die-on-term", "--need-app"]
 
 
+def granian(target: str, port: int, workers: int = 1) -> list[str]:
+    """granian's WSGI interface: a server written in Rust, calling the app from
+    its own threads. It passes no raw request target (see WSGIServer)."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), target]
+
+
 @dataclass(frozen=True)
 class WSGIServer:
     """A WSGI server: how to start it, and what it does before the app sees a
@@ -59,20 +66,29 @@ class WSGIServer:
     # Hands the app a chunked request body decoded, its end marked
     # (`wsgi.input_terminated`); else the app answers such a body with a 411.
     decodes_chunked_bodies: bool
-    # Answers a malformed request line or header itself, with a 400 of its
-    # own (a lowercase `get`, `Content-Length: abc`), before the app is called.
-    refuses_malformed_requests: bool
+    # What it answers itself, with a 400 of its own, before the app is called:
+    # "method" (a lowercase `get`), "length" (`Content-Length: abc`).
+    refuses: frozenset[str]
+    # Passes the request target as it came (gunicorn's RAW_URI, REQUEST_URI):
+    # then `%2F` stays inside its segment and `%ZZ` is a 400. Without it the
+    # app sees only the decoded PATH_INFO, where `a%2Fb` is `a/b`.
+    raw_target: bool = True
+    # Passes a header's bytes that are not ASCII on, as latin-1 (PEP 3333);
+    # granian empties such a value instead.
+    keeps_non_ascii_headers: bool = True
 
+
+BOTH = frozenset({"method", "length"})
 
 # Every server the HTTP-level tests run against (tests/test_servers.py):
 # adding one is one entry here and one row of the README's server table.
 SERVERS: dict[str, WSGIServer] = {
-    "gunicorn": WSGIServer(gunicorn, decodes_chunked_bodies=True, refuses_malformed_requests=True),
-    "gunicorn-gthread": WSGIServer(
-        gunicorn_gthread, decodes_chunked_bodies=True, refuses_malformed_requests=True
-    ),
-    "waitress": WSGIServer(waitress, decodes_chunked_bodies=True, refuses_malformed_requests=True),
-    "uwsgi": WSGIServer(uwsgi, decodes_chunked_bodies=False, refuses_malformed_requests=False),
+    "gunicorn": WSGIServer(gunicorn, decodes_chunked_bodies=True, refuses=BOTH),
+    "gunicorn-gthread": WSGIServer(gunicorn_gthread, decodes_chunked_bodies=True, refuses=BOTH),
+    "waitress": WSGIServer(waitress, decodes_chunked_bodies=True, refuses=BOTH),
+    "uwsgi": WSGIServer(uwsgi, decodes_chunked_bodies=False, refuses=frozenset()),
+    "granian": WSGIServer(granian, decodes_chunked_bodies=True, refuses=frozenset({"length"}),
+                          raw_target=False, keeps_non_ascii_headers=False),
 }
 
 

@@ -203,9 +203,9 @@ class Server:
         opener = urllib.request.build_opener(_NoRedirect)
         try:
             with opener.open(request, timeout=10) as response:
-                return response.status, dict(response.headers), response.read()
+                return response.status, ResponseHeaders(response.headers), response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            return error.code, ResponseHeaders(error.headers), error.read()
 
     def send(self, raw: bytes) -> bytes:
         """`raw` bytes on a new connection (they should close it); all the reply."""
@@ -215,6 +215,23 @@ class Server:
             while chunk := connection.recv(65536):
                 reply += chunk
         return reply
+
+
+class ResponseHeaders(dict[str, str]):
+    """Response headers, looked up whatever the case of their names: servers
+    may send `content-type` (granian does), and HTTP says it is the same header."""
+
+    def __init__(self, headers: Any) -> None:
+        super().__init__((name.lower(), value) for name, value in headers.items())
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(name.lower(), default)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -1,5 +1,6 @@
 """The real thing: one route tree served by every WSGI server in
-`processes.SERVERS` (gunicorn's sync and threaded workers, waitress, uWSGI)
+`processes.SERVERS` (gunicorn's sync and threaded workers, waitress, uWSGI,
+granian)
 on 127.0.0.1, and the same HTTP-level contract asked of each.
 
 A test client hands the app a tidy environ; a real server shows what arrives
@@ -146,6 +147,11 @@ def test_encoded_segments_arrive_decoded_exactly_once(
     server: Server, target: str, expected: str
 ) -> None:
     status, _, body = server.request("GET", target)
+    if not server.kind.raw_target and ("/" in expected or "\\" in expected):
+        # Without the raw target the decoded `a/b` is two segments (no such
+        # route), and a decoded `\` is a raw one, which is read as a `/`.
+        assert status == 404
+        return
     assert status == 200
     assert json.loads(body) == {"id": expected}
 
@@ -160,6 +166,12 @@ def test_encoded_segments_arrive_decoded_exactly_once(
 )
 def test_a_malformed_escape_is_a_400(server: Server, target: str) -> None:
     status, _, body = server.request("GET", target)
+    if not server.kind.raw_target:
+        # granian keeps what it cannot decode as it came, and microroute cannot
+        # tell it from an escaped "%" (`%25ZZ`): the handler gets the text.
+        segment = target.partition("?")[0].removeprefix("/api/products/")
+        assert (status, json.loads(body)) == (200, {"id": segment})
+        return
     assert status == 400
     assert error_of(body).startswith("Malformed percent-escape in the path: %")
 
@@ -172,6 +184,8 @@ def test_a_malformed_escape_is_a_400(server: Server, target: str) -> None:
 def test_stray_slashes_are_a_308(server: Server, target: str, location: str) -> None:
     status, headers, _ = server.request("GET", target)
     assert status == 308
+    if not server.kind.raw_target:  # the escape is gone before microroute sees the path
+        location = location.replace("%2F", "/")
     assert headers["Location"] == location
 
 
@@ -183,6 +197,8 @@ def test_stray_slashes_are_a_308(server: Server, target: str, location: str) -> 
 def test_a_raw_backslash_redirects_as_a_slash(server: Server, target: str, location: str) -> None:
     status, headers, _ = server.request("GET", target)
     assert status == 308
+    if not server.kind.raw_target:  # a decoded `%5C` is a raw `\`: a slash, still on the site
+        location = location.replace("%5C", "")
     assert headers["Location"] == location
 
 
@@ -223,6 +239,9 @@ def test_unknown_method_is_a_501(server: Server) -> None:
 
 def test_a_cookie_header_that_is_not_utf8_is_read_with_replacement(server: Server) -> None:
     status, _, body = server.request("GET", "/api/echo", headers={"Cookie": "f=caf\xe9; g=ok"})
+    if not server.kind.keeps_non_ascii_headers:  # granian hands over an empty Cookie
+        assert (status, json.loads(body)) == (200, {})
+        return
     assert (status, json.loads(body)) == (200, {"f": "caf\ufffd", "g": "ok"})
 
 
@@ -328,16 +347,16 @@ def test_transfer_encoding_and_content_length_together_never_read_the_framing(
 
 
 @pytest.mark.parametrize(
-    ("request_head", "ours"),
-    [(b"get /about HTTP/1.1\r\n", b'{"error":"Method get is not implemented."}'),
-     (b"POST /api/products HTTP/1.1\r\nContent-Length: abc\r\n",
+    ("malformed", "request_head", "ours"),
+    [("method", b"get /about HTTP/1.1\r\n", b'{"error":"Method get is not implemented."}'),
+     ("length", b"POST /api/products HTTP/1.1\r\nContent-Length: abc\r\n",
       b'{"error":"Invalid Content-Length: \'abc\'"}')],
 )
 def test_a_malformed_request_is_refused_by_the_server_or_by_the_app(
-    server: Server, request_head: bytes, ours: bytes
+    server: Server, malformed: str, request_head: bytes, ours: bytes
 ) -> None:
     reply = server.send(request_head + b"Host: x\r\nConnection: close\r\n\r\n")
-    if server.kind.refuses_malformed_requests:  # the server's own 400, in its own words
+    if malformed in server.kind.refuses:  # the server's own 400, in its own words
         assert status_line(reply).split(b" ")[1] == b"400"
         assert ours not in reply
     else:  # the app's 501 or 400
@@ -354,8 +373,12 @@ def test_the_demo_under_every_server(
     status, _, body = server.request("GET", "/api/products/1")
     assert (status, json.loads(body)["name"]) == (200, "Keyboard")
     # uWSGI's PATH_INFO says "/api/products/\x00" here: the raw target says 400.
+    # granian has no raw target: "%ZZ" reaches the demo, which knows no such id.
     status, _, body = server.request("GET", "/api/products/%ZZ")
-    assert (status, error_of(body)) == (400, "Malformed percent-escape in the path: %ZZ")
+    if server.kind.raw_target:
+        assert (status, error_of(body)) == (400, "Malformed percent-escape in the path: %ZZ")
+    else:
+        assert (status, error_of(body)) == (404, "No product '%ZZ'.")
     status, headers, body = server.request(
         "POST", "/api/products", json.dumps({"name": "Monitor", "price": 1}).encode()
     )
@@ -371,4 +394,45 @@ def test_the_readme_describes_every_server(name: str) -> None:
     *_, chunked, refusals = rows[0].strip("| ").split(" | ")
     kind = processes.SERVERS[name]
     assert chunked.startswith("read") if kind.decodes_chunked_bodies else "411" in chunked
-    assert ("own 400" in refusals) == kind.refuses_malformed_requests
+    assert ("own 400" in refusals) == bool(kind.refuses)
+    assert ("microroute's" in refusals) == (kind.refuses != processes.BOTH)
+
+
+CRASHING = {
+    "api/crash/route.py": """
+        def GET(request):
+            raise RuntimeError("boom")
+
+        def POST(request):
+            return request.json()
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(processes.SERVERS))
+def test_no_answer_ever_shows_the_environ(name: str, serve: Callable[..., Server],
+                                         tmp_path: Path) -> None:
+    # granian copies the server's whole process environment into each request's
+    # environ: anything that showed environ would show the server's secrets.
+    secret = "s3cret-" + "x" * 16
+    package = tmp_path / "leaky"
+    write_tree(package, CRASHING)
+    (package / "__init__.py").write_text(
+        "from pathlib import Path\nfrom microroute import App\n"
+        "app = App(Path(__file__).parent / 'app', debug=True)\n"
+    )
+    server = serve("leaky:app", cwd=tmp_path, env={"MICROROUTE_TEST_SECRET": secret},
+                   server=name)
+    answers = []
+    for accept in ("application/json", "text/html"):
+        headers = {"Accept": accept}
+        answers += [
+            server.request("GET", "/api/crash", headers=headers),  # 500, debug page
+            server.request("GET", "/nowhere", headers=headers),  # 404
+            server.request("PUT", "/api/crash", headers=headers),  # 405
+            server.request("POST", "/api/crash", b"{", headers=headers),  # 400
+        ]
+    assert sorted({status for status, _, _ in answers}) == [400, 404, 405, 500]
+    for _, headers, body in answers:
+        assert secret.encode() not in body
+        assert secret not in json.dumps(headers)
