@@ -76,8 +76,20 @@ def test_adding_a_product_from_the_page(browser: Browser, server: Server) -> Non
     items = page.locator("#products li")
     message = page.locator("#message")
 
+    loaded: dict[str, int] = {}
+    page.on("response", lambda response: loaded.__setitem__(
+        response.url.removeprefix(server.url), response.status))
     page.goto(server.url + "/products")
     expect(items).to_have_text(SEEDED, timeout=TIMEOUT_MS)
+
+    # Styled by demo_app/public/styles.css, and run by demo_app/public/products.js:
+    # no inline script (the demo's Content-Security-Policy would refuse one).
+    assert loaded["/styles.css"] == 200
+    assert loaded["/products.js"] == 200
+    assert page.locator("script:not([src])").count() == 0
+    heading = page.get_by_role("heading", name="Products", level=1)
+    expect(heading).to_have_css("color", "rgb(13, 92, 99)", timeout=TIMEOUT_MS)
+    expect(page.locator("form#add")).to_have_css("display", "flex", timeout=TIMEOUT_MS)
 
     # A marker on window survives only while the page is not reloaded.
     page.evaluate("window.stillTheSamePage = true")

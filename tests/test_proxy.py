@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from pathlib import Path
 from wsgiref.validate import WSGIWarning
 
 import pytest
@@ -150,6 +151,20 @@ def test_the_matcher_leaves_other_paths_alone(api: Client) -> None:
     status, headers = from_shop(api, "OPTIONS", "/about",
                                 headers={"Access-Control-Request-Method": "GET"})
     assert (status, headers["Allow"]) == (204, "GET, HEAD, OPTIONS")
+
+
+def test_the_matcher_leaves_public_files_alone(make_client: MakeClient, tmp_path: Path) -> None:
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "site.css").write_text("body { color: teal }")
+    client = make_client(API_SITE)  # its app folder is tmp_path / "app": public/ is beside it
+    status, headers = from_shop(client, "GET", "/site.css")
+    assert (status, headers["Content-Type"]) == (200, "text/css; charset=utf-8")
+    assert "Access-Control-Allow-Origin" not in headers
+    # A proxy without a matcher runs before public files too (SPEC §8).
+    everywhere = CORS_PROXY.replace('config = {"matcher": ["/api/:path*"]}', "")
+    client = make_client(API_SITE | {"proxy.py": everywhere})
+    status, headers = from_shop(client, "GET", "/site.css")
+    assert (status, headers["Access-Control-Allow-Origin"]) == (200, ORIGIN)
 
 
 def test_the_matcher_sees_the_path_the_router_sees(api: Client) -> None:

@@ -1,4 +1,4 @@
-"""GET / : the home page, linking to everything the demo serves."""
+"""GET / : the home page, linking to everything the demo serves (inside `app/layout.py`)."""
 
 LINKS = [
     ("/products", "Products", "a page that lists and adds products through the API"),
@@ -12,17 +12,10 @@ LINKS = [
 
 def Page():
     items = "\n".join(
-        f'    <li><a href="{href}">{label}</a>: {what}</li>' for href, label, what in LINKS
+        f'  <li><a href="{href}">{label}</a>: {what}</li>' for href, label, what in LINKS
     )
-    return f"""<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>microroute demo</title></head>
-<body>
-  <h1>microroute demo</h1>
-  <p>Every link below is a folder in <code>demo_app/app/</code>.</p>
-  <ul>
+    return f"""<h1>microroute demo</h1>
+<p>Every link below is a folder in <code>demo_app/app/</code>.</p>
+<ul>
 {items}
-  </ul>
-</body>
-</html>
-"""
+</ul>"""

@@ -1,0 +1,12 @@
+"""The HTML 404 for any path the demo does not serve, inside the root layout.
+
+API clients (anything not asking for HTML) still get `{"error": "Not Found"}`.
+"""
+
+from html import escape
+
+
+def NotFound(request):
+    return f"""<h1>Not found</h1>
+<p>Nothing lives at <code>{escape(request.path)}</code>.</p>
+<p><a href="/">Back to the home page</a></p>"""
