@@ -122,7 +122,7 @@ def test_another_origin_is_not_allowed(site: Api) -> None:
     assert "Access-Control-Allow-Methods" not in preflight.headers
     listed = site.get("/api/products", headers={"Origin": "https://elsewhere.example"})
     assert "Access-Control-Allow-Origin" not in listed.headers
-    assert listed.headers["Vary"] == "Origin"
+    assert listed.headers.get_all("Vary") == ["Origin"]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_every_api_answer_names_the_allowed_origin(
     assert response.status_code == status
     assert response.headers["Access-Control-Allow-Origin"] == FRONT_END
     assert response.headers["Access-Control-Expose-Headers"] == "Location, Retry-After"
-    assert response.headers["Vary"] == "Origin"
+    assert response.headers.get_all("Vary")[-1] == "Origin"  # after the framework's Accept
 
 
 def test_pages_are_not_shared_with_other_origins(site: Api) -> None:

@@ -15,6 +15,7 @@ from ..api._lib.products import offset_of, store, store_errors_as_http_errors
 # and one more product tells the script whether older products exist.
 PAGE_SIZE = 100
 
+
 @store_errors_as_http_errors
 def Page(request):
     offset = offset_of(request)  # not a whole number: a 400 naming it
