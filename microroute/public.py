@@ -51,6 +51,9 @@ for _type, _extension in (
     ("text/javascript", ".js"), ("text/javascript", ".mjs"), ("font/woff", ".woff"),
     ("font/woff2", ".woff2"), ("image/webp", ".webp"), ("image/avif", ".avif"),
     ("application/manifest+json", ".webmanifest"), ("application/wasm", ".wasm"),
+    # What browsers sniff an icon as (WHATWG MIME Sniffing), and what nginx and
+    # Next.js send for favicon.ico; Python says image/vnd.microsoft.icon.
+    ("image/x-icon", ".ico"),
 ):
     _TYPES.add_type(_type, _extension)
 

@@ -26,7 +26,7 @@ from conftest import ROOT, cli_env, run_cli, write_tree
 
 DEMO_TABLE = """\
 File                           | Becomes                      | Returns
--------------------------------+------------------------------+-----------------------------------
+-------------------------------+------------------------------+----------------------------------
 app/page.py                    | A web page at /              | HTML
 app/about/page.py              | A web page at /about         | HTML
 app/api/books/route.py         | An API at /api/books         | Response: GET
@@ -34,7 +34,7 @@ app/api/hello/route.py         | An API at /api/hello         | Response: GET
 app/api/products/route.py      | An API at /api/products      | Response: GET, POST
 app/api/products/[id]/route.py | An API at /api/products/[id] | Response: DELETE, GET, PATCH, PUT
 app/products/page.py           | A web page at /products      | HTML
-public/favicon.ico             | A file at /favicon.ico       | the file: image/vnd.microsoft.icon
+public/favicon.ico             | A file at /favicon.ico       | the file: image/x-icon
 public/products.js             | A file at /products.js       | the file: text/javascript
 public/styles.css              | A file at /styles.css        | the file: text/css
 """

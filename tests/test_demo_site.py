@@ -67,7 +67,7 @@ def test_every_page_is_inside_the_root_layout(site: Api, path: str) -> None:
     [
         ("/styles.css", "text/css; charset=utf-8", b"/* The demo's stylesheet"),
         ("/products.js", "text/javascript; charset=utf-8", b"// The /products page's script"),
-        ("/favicon.ico", "image/vnd.microsoft.icon", b"\x00\x00\x01\x00"),  # an ICO header
+        ("/favicon.ico", "image/x-icon", b"\x00\x00\x01\x00"),  # an ICO header
     ],
 )
 def test_the_public_files_are_served(
