@@ -196,14 +196,16 @@ class App:
         redirects, maintenance), or lets the request go on with None.
         `proxy(request, handle)` is given `handle` (`App.after_proxy`: all
         that comes after it) and returns the `Response` that `handle(request)`
-        gave it, changed (CORS, security headers, timing) or replaced.
+        gave it, changed (CORS, security headers, timing) or replaced. An
+        `async def proxy` awaits its `handle` (`App.after_async_proxy`).
         """
         proxy = self.proxy
         assert proxy is not None
         try:
             if not proxy.runs_for(request.environ):
                 return self.dispatch(request)
-            result = _invoke(proxy.handler, request, self.after_proxy)
+            handle = self.after_async_proxy if proxy.handler.is_async else self.after_proxy
+            result = _invoke(proxy.handler, request, handle)
             if isinstance(result, Response):
                 return result
             wraps = proxy.handler.arity == 2
@@ -221,6 +223,17 @@ class App:
         """A proxy's `handle`: `dispatch`, with an answer that is the proxy's
         to change (never one the framework shares between requests)."""
         return private(self.dispatch(request))
+
+    async def after_async_proxy(self, request: Request) -> Response:
+        """An `async def proxy`'s `handle`: `after_proxy`, to await.
+
+        The rest is the framework's plain code, so it runs in a helper
+        thread while the proxy's loop goes on serving; each `async def` it
+        meets (a handler, a page) comes back to run on the proxy's loop, where
+        the proxy's clients and locks live (`loops.to_thread`). One dispatch,
+        run either way, rather than a second, asynchronous copy of it.
+        """
+        return await loops.to_thread(self.after_proxy, request)
 
     def call(self, handler: Handler, request: Request) -> Response:
         """Call the handler the way its signature asks, and check what it returns."""

@@ -227,6 +227,61 @@ def test_a_head_request_through_a_wrapping_proxy_has_no_body(make_client: MakeCl
     assert response.headers["Content-Length"] == "5"
 
 
+# -- async def proxy(request, handle) --------------------------------------------
+
+
+ASYNC_SITE = {
+    "proxy.py": """
+        import asyncio
+        from microroute import Response
+
+        async def proxy(request, handle):
+            await asyncio.sleep(0)  # really waits: the loop turns
+            request.environ["test.proxy_loop"] = asyncio.get_running_loop()
+            response = await handle(request)
+            response.headers["X-Proxy"] = "async"
+            return response
+    """,
+    "api/loop/route.py": """
+        import asyncio
+        from microroute import Response
+
+        async def GET(request):
+            await asyncio.sleep(0)
+            same = asyncio.get_running_loop() is request.environ["test.proxy_loop"]
+            return Response.json({"same loop": same})
+    """,
+    "api/plain/route.py": """
+        from microroute import Response
+
+        def GET():
+            return Response.json({"plain": True})
+    """,
+    "about/page.py": """
+        async def Page():
+            return "about"
+    """,
+}
+
+
+def test_an_async_proxy_awaits_the_rest_on_its_own_loop(make_client: MakeClient) -> None:
+    client = make_client(ASYNC_SITE)
+    for _ in range(3):
+        response = fetch(client, "GET", "/api/loop")
+        assert (response.status_code, response.get_json()) == (200, {"same loop": True})
+        assert response.headers["X-Proxy"] == "async"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/api/plain", 200), ("/about", 200), ("/api/nowhere", 404)]
+)
+def test_an_async_proxy_wraps_sync_handlers_pages_and_framework_answers(
+    make_client: MakeClient, path: str, status: int
+) -> None:
+    response = fetch(make_client(ASYNC_SITE), "GET", path)
+    assert (response.status_code, response.headers["X-Proxy"]) == (status, "async")
+
+
 # -- what a proxy gets wrong -----------------------------------------------------
 
 

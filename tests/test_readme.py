@@ -8,6 +8,7 @@ know how to check fails the test, so the lesson cannot rot.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,44 @@ def test_the_proxy_answers_before_routing(lesson: Client) -> None:
     assert (response.status_code, response.headers["Location"]) == (307, "/login")
     lesson.set_cookie("session", "abc")
     assert lesson.get("/admin/settings").status_code == 404  # let through: no such route
+
+
+def test_the_proxy_adds_cors_to_every_api_answer(lesson: Client) -> None:
+    shop = {"Origin": "https://shop.example"}
+    preflight = lesson.options("/api/products", headers={
+        **shop, "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    for path, status in [("/api/products", 200), ("/api/nowhere", 404)]:
+        response = lesson.get(path, headers=shop)
+        assert response.status_code == status
+        assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "Access-Control-Allow-Origin" not in lesson.get("/about", headers=shop).headers
+    other = lesson.get("/api/products", headers={"Origin": "https://elsewhere.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_a_pages_404_renders_the_not_found_page(lesson: Client) -> None:
+    found = lesson.get("/products/1")
+    assert "<h1>Keyboard</h1>" in found.get_data(as_text=True)
+    browser = lesson.get("/products/2", headers={"Accept": "text/html"})
+    assert browser.status_code == 404
+    assert "<h1>Nothing at /products/2</h1>" in browser.get_data(as_text=True)
+    api = lesson.get("/products/2")
+    assert (api.status_code, api.get_json()) == (404, {"error": "No product 2"})
+
+
+def test_the_error_page_answers_a_failing_page(tmp_path: Path) -> None:
+    failing = {"broken/page.py": "def Page():\n    raise RuntimeError('broken')\n"}
+    client = Client(App(write_tree(tmp_path, {**file_blocks(), **failing})))
+    log = io.StringIO()
+    response = client.get("/broken", headers={"Accept": "text/html"}, errors_stream=log)
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "<nav><a href='/'>Home</a></nav><h1>Something went wrong</h1>" in page
+    assert "RuntimeError: broken" in log.getvalue()
+    assert "RuntimeError" not in page
 
 
 def test_conditional_get_answers_304_when_the_client_has_it(lesson: Client) -> None:
