@@ -130,6 +130,15 @@ def check(apps: dict[str, peers.WSGIApp]) -> list[str]:
     return problems
 
 
+def refused(problems: list[str]) -> bool:
+    """Say what is wrong, if anything: True when nothing may be timed."""
+    if problems:
+        print("Not timed: some answers are wrong.", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+    return bool(problems)
+
+
 def time_batch(app: peers.WSGIApp, template: dict[str, Any], body: bytes, number: int) -> float:
     """µs per request over `number` requests."""
     def ignore(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -256,11 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         print(handlers_table(run_handlers(peers.APPS["microroute"], arguments.rounds,
                                           arguments.number)))
         return 0
-    problems = check(apps)
-    if problems:
-        print("Not timed: some answers are wrong.", file=sys.stderr)
-        for problem in problems:
-            print(f"  {problem}", file=sys.stderr)
+    if refused(check(apps)):
         return 1
     print(f"Python {sys.version.split()[0]}, {arguments.rounds} rounds × "
           f"{arguments.number} requests per framework and endpoint; "

@@ -31,7 +31,7 @@ from werkzeug.test import EnvironBuilder
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_inprocess import call, time_batch
+from bench_inprocess import call, refused, time_batch
 
 from microroute import App
 
@@ -121,11 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         all_apps = apps(Path(folder))
-        problems = check(all_apps)
-        if problems:
-            print("Not timed: some answers are wrong.", file=sys.stderr)
-            for problem in problems:
-                print(f"  {problem}", file=sys.stderr)
+        if refused(check(all_apps)):
             return 1
         results = run(all_apps, arguments.rounds, arguments.number)
     print(f"Python {sys.version.split()[0]}, {arguments.rounds} rounds × {arguments.number} "
