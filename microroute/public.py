@@ -111,7 +111,13 @@ def _route(names: tuple[str, ...], path: str, shown: str) -> Route:
 def check_conflicts(public: list[Route], routes: list[Route]) -> None:
     """Refuse a public file at the URL of a page or route, as Next.js does,
     naming both files; every conflict at once."""
-    routed = {route.pattern: route for route in routes}
+    # Only routes without parameters have a URL a file can have: a file
+    # named `[id]` is a file, not the pattern of `app/[id]/page.py`.
+    routed = {
+        route.pattern: route
+        for route in routes
+        if all(segment.kind is STATIC for segment in route.segments)
+    }
     problems = [
         f"A conflicting public file and {routed[file.pattern].kind} file was found for path "
         f"{file.pattern}: {file.file} and {routed[file.pattern].file}"

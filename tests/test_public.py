@@ -235,6 +235,14 @@ def test_a_public_file_at_the_url_of_a_page_or_route_is_refused(tmp_path: Path) 
     )
 
 
+def test_a_file_named_like_a_dynamic_folder_is_a_file(tmp_path: Path) -> None:
+    write_tree(tmp_path, ROUTES)
+    write_public(tmp_path, {"[...slug]": "brackets and all"})
+    client = BufferedClient(App(tmp_path / "app"))
+    assert client.get("/[...slug]").get_data(as_text=True) == "brackets and all"
+    assert client.get("/other").get_data(as_text=True) == "caught other"
+
+
 def test_routes_lists_public_files(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["routes", str(site / "app")]) == 0
     table = capsys.readouterr().out
