@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 from collections.abc import Mapping
 from functools import cached_property
@@ -222,8 +223,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    # Python's json reads a number past 1.8e308 as inf, which no JSON
+    # response can send: echoed back, the client's number would be a 500.
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise ValueError(f"{text[:40]} is too large a number.")
+    return value
+
+
 # Built once: `json.loads` with any option builds a new decoder on every call.
-_json_decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
+_json_decode = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float).decode
 
 
 def declared_length(environ: Mapping[str, Any]) -> int | None:

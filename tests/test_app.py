@@ -781,6 +781,23 @@ def test_a_lone_surrogate_echoed_back_is_a_replacement_character_never_a_500(
     assert sent in response.data.decode()
 
 
+def test_a_number_too_large_for_a_float_is_a_400_never_a_500_when_echoed(
+    make_client: Callable[..., Client],
+) -> None:
+    # Python's json reads 1e999 as inf, which Response.json cannot send: echoed
+    # back, the client's number was a 500.
+    client = make_client({"echo/data/route.py": """
+        from microroute import Response
+
+        def POST(request):
+            return Response.json(request.json())
+    """})
+    response = fetch(client, "POST", "/echo/data", data=b'{"price": 1e999}')
+    assert error_message(response, 400) == "Malformed JSON: 1e999 is too large a number."
+    response = fetch(client, "POST", "/echo/data", data=b'{"price": 1e308}')
+    assert (response.status_code, response.get_json()) == (200, {"price": 1e308})
+
+
 def test_a_cookie_header_that_is_not_utf8_is_never_a_500(tree: Callable[..., Path]) -> None:
     # The byte 0xE9 alone, as WSGI carries it (Latin-1). (The client's own
     # cookie jar is off: it would replace the header.)

@@ -238,6 +238,9 @@ def test_json_of_a_malformed_body_is_a_400_with_line_and_column(body: bytes, whe
         (b'{"a": -Infinity}', "-Infinity is not JSON"),
         (b"1" * 5000, "4300 digits"),
         (b"[" * 100_000, "recursion"),
+        # A float past 1.8e308 is read as inf, which no JSON response can send.
+        (b'{"price": 1e999}', "1e999 is too large a number"),
+        (b"[-2e308]", "-2e308 is too large a number"),
     ],
 )
 def test_json_beyond_what_json_or_python_allows_is_a_400(body: bytes, reason: str) -> None:
