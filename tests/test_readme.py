@@ -176,3 +176,32 @@ def test_every_other_block_runs(source: str, monkeypatch: pytest.MonkeyPatch) ->
         assert response.headers["Set-Cookie"].startswith("session=abc")
     else:
         pytest.fail(f"test_readme.py does not know how to check this block:\n{source}")
+
+
+def guarantee_references() -> list[tuple[str, str | None]]:
+    """`(file, test or None)` for every test the Guarantees table names: a cell
+    `tests/test_a.py::test_x`, `::test_y` names test_x and test_y of test_a.py."""
+    table = README.split("\n## Guarantees\n")[1].split("\n## ")[0]
+    references: list[tuple[str, str | None]] = []
+    for row in (line for line in table.splitlines() if line.startswith("|")):
+        proof = row.rsplit("|", 2)[1]  # the last cell
+        file = None
+        for name in re.findall(r"`(tests/\w+\.py|tests/\w+\.py::\w+|::\w+)`", proof):
+            path, _, test = name.partition("::")
+            file = path or file
+            assert file is not None, f"{name} names no file: {row}"
+            references.append((file, test or None))
+    return references
+
+
+def test_every_test_the_guarantees_table_names_exists() -> None:
+    # A renamed or deleted test must not leave a promise proved by nothing.
+    references = guarantee_references()
+    assert len(references) > 50
+    for file, test in references:
+        path = ROOT / file
+        assert path.is_file(), f"the Guarantees table names {file}, which does not exist"
+        if test is not None:
+            assert re.search(rf"^(async )?def {test}\(", path.read_text(), re.MULTILINE), (
+                f"the Guarantees table names {file}::{test}, which does not exist"
+            )
