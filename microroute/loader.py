@@ -234,27 +234,63 @@ def _find(
     tree: _Tree,
 ) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]], list[str]]:
     """The routable files (each placed in the URL space), the extra files by
-    name, and the problems found on the way (malformed folder names)."""
-    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: [], ERROR: []}
-    problems: list[str] = []
+    name, and the problems found on the way (links that cannot be followed,
+    malformed folder names).
 
-    def visit(folder: str, folders: tuple[str, ...]) -> None:
+    A symlink is followed as Next.js users expect: a linked folder is walked
+    like a folder, a linked `route.py` read like a file. A link that leads
+    back to a folder above it (a loop), or nowhere, is a problem naming it.
+    """
+    extras: dict[str, list[_Source]] = {LAYOUT: [], NOT_FOUND: [], ERROR: []}
+    broken_links: list[str] = []
+
+    # `above`: the real paths of the folders on the way to `folder`, itself
+    # last. A plain subfolder's real path is its parent's and its name (no
+    # system call): only a link is resolved.
+    def visit(folder: str, folders: tuple[str, ...], above: tuple[str, ...]) -> None:
         with os.scandir(folder) as entries:
             for entry in entries:
                 name = entry.name
                 if entry.is_dir(follow_symlinks=False):
                     # Private folders are pruned before anything below them is looked at.
                     if not segments.is_private(name):
-                        visit(entry.path, (*folders, name))
+                        visit(entry.path, (*folders, name), (*above, f"{above[-1]}/{name}"))
+                elif entry.is_symlink():  # the rare case: told without a stat, as is_dir
+                    follow(entry, folders, above)
                 elif (name in FILES or name in extras) and entry.is_file():
                     sources.append(_Source(folders, name, entry.path))
 
+    def follow(entry: os.DirEntry[str], folders: tuple[str, ...], above: tuple[str, ...]) -> None:
+        name = entry.name
+        if segments.is_private(name):
+            return  # never looked at, linked or not
+        if entry.is_dir():
+            target = os.path.realpath(entry.path)
+            if target in above:
+                broken_links.append(
+                    f"The symlink {tree.shown(_Source(folders, name, ''))} -> "
+                    f"{os.readlink(entry.path)} leads back to a folder above it: "
+                    "it would be walked round and round. Link to another folder, or copy it."
+                )
+            else:
+                visit(entry.path, (*folders, name), (*above, target))
+        elif entry.is_file():
+            if name in FILES or name in extras:
+                sources.append(_Source(folders, name, entry.path))
+        elif not name.startswith(".") and not os.path.exists(entry.path):
+            # (A hidden one may be an editor's lock file: Emacs links `.#route.py` to nowhere.)
+            broken_links.append(
+                f"The symlink {tree.shown(_Source(folders, name, ''))} -> "
+                f"{os.readlink(entry.path)} leads nowhere: its target does not exist."
+            )
+
     sources: list[_Source] = []
-    visit(tree.root, ())
+    visit(tree.root, (), (tree.root,))
     # So that the order, and every message built from it, is the same on
     # every filesystem. (By path: one string compare, where the folder
     # tuples would be compared name by name.)
     sources.sort(key=lambda source: source.path)
+    problems = sorted(broken_links)
     found: list[tuple[RoutableFile, _Source]] = []
     for source in sources:
         if source.filename in FILES:
