@@ -62,6 +62,8 @@ class Request:
     def path(self) -> str:
         """The path inside the app, decoded: after any `SCRIPT_NAME` mount prefix."""
         path = self.environ.get("PATH_INFO") or "/"
+        if path[0] != "/":  # gunicorn, given the header SCRIPT_NAME: /, says "about"
+            path = "/" + path
         return _from_wsgi(path)
 
     @property

@@ -96,6 +96,14 @@ def test_path_is_inside_the_app_and_decoded(builder: dict[str, str], path: str) 
     assert make_request(**builder).path == path
 
 
+def test_path_always_starts_with_a_slash() -> None:
+    # gunicorn takes SCRIPT_NAME from a request header, and with "/" it
+    # strips it from the path: PATH_INFO "about" for "/about".
+    environ = EnvironBuilder("/about").get_environ()
+    environ.update(SCRIPT_NAME="/", PATH_INFO="about")
+    assert Request(environ).path == "/about"
+
+
 def test_path_of_an_empty_path_info_is_the_root() -> None:
     environ = EnvironBuilder("/").get_environ()
     environ["PATH_INFO"] = ""
