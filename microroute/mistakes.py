@@ -25,6 +25,7 @@ MEANT = {
     "layouts": "layout.py",
     "not_found": "not_found.py",
     "notfound": "not_found.py",
+    "error": "error.py",
     "proxy": "proxy.py",
     "middleware": "proxy.py",  # Next.js 16 renamed middleware to proxy
 }

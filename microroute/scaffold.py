@@ -104,7 +104,7 @@ def test_an_unknown_path_is_a_404():
     "README.md": """\
 # {name}
 
-A [microroute](https://pypi.org/project/microroute/) project: folders under
+A microroute project: folders under
 `app/` are URLs, a `route.py` is an API, a `page.py` is a page, and files in
 `public/` are served as they are.
 

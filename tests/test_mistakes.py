@@ -36,6 +36,8 @@ PAGE = "def Page():\n    return '<h1>hi</h1>'\n"
         ("layout.tsx", "layout.py"),
         ("not-found.tsx", "not_found.py"),
         ("middleware.ts", "proxy.py"),
+        ("error.tsx", "error.py"),
+        ("Error.py", "error.py"),
         ("proxy.ts", "proxy.py"),
     ],
 )
@@ -45,7 +47,8 @@ def test_a_likely_mistake_is_named_with_what_it_meant(filename: str, meant: str)
 
 @pytest.mark.parametrize(
     "filename",
-    ["route.py", "page.py", "layout.py", "not_found.py", "proxy.py", "helpers.py",
+    ["route.py", "page.py", "layout.py", "not_found.py", "error.py", "proxy.py", "helpers.py",
+     "errors.py",
      "router.py", "pager.py", "page.css", "route.pyc", "README.md"],
 )
 def test_a_right_or_unrelated_name_is_no_mistake(filename: str) -> None:
