@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import io
 import os
+import sys
 import tracemalloc
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -199,6 +200,40 @@ def test_files_are_served_under_a_mount_prefix(site: Path) -> None:
 def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     start_response("404 Not Found", [("Content-Type", "text/plain")])
     return [b"the main site has no such page"]
+
+
+# Python's audit events for looking at the disk (os.stat raises none; a
+# lookup that stat()ed would also have to open or list to serve anything).
+_FILE_EVENTS = frozenset({"open", "os.scandir", "os.listdir"})
+_recording: list[list[str]] = []
+_installed: list[bool] = []
+
+
+def _audit(event: str, arguments: tuple[Any, ...]) -> None:
+    # Installed once for the session (an audit hook cannot be removed),
+    # and records only while a test asks it to.
+    if _recording and event in _FILE_EVENTS:
+        _recording[-1].append(f"{event} {arguments[0]!r}")
+
+
+def test_a_route_request_looks_at_no_file(site: Path) -> None:
+    if not _installed:
+        sys.addaudithook(_audit)
+        _installed.append(True)
+    client = BufferedClient(App(site / "app"))
+    client.get("/about")  # warm: anything imported lazily is imported now
+    _recording.append([])
+    try:
+        for path in ("/about", "/api/hello", "/css/other.css", "/nowhere/at/all",
+                     "/css%2Fsite.css", "/.env"):
+            client.get(path)
+        touched = list(_recording[-1])
+        client.get("/css/site.css")  # a public file is opened, of course: the hook works
+        opened = _recording[-1][len(touched):]
+    finally:
+        _recording.pop()
+    assert touched == []
+    assert any("site.css" in event for event in opened)
 
 
 def test_files_added_after_start_up_are_not_served(site: Path) -> None:
