@@ -20,7 +20,8 @@ wrong: a status that is not an int from 100 to 599 (`"200 OK"`, `0`, `True`),
 a body that is not text, bytes or an iterable of bytes (`Response(123)`,
 `Response(["a"])`), a header with a control character (`headers.py`). A
 `Content-Length` set by hand that is not the body's length is refused when the
-response is sent, since the handler may set either last.
+response is sent, since the handler may set either last; so is a body or a
+status set after the response was made.
 """
 
 from __future__ import annotations
@@ -239,8 +240,13 @@ class Response:
                 return []
             start_response(line, headers)
             return body.send(environ)
-        if not isinstance(body, Iterable):  # set after the response was made
-            raise _not_a_body(body)
+        # A body set after the response was made is checked as the constructor
+        # checks one (a str is encoded, a dict or an int refused), here, before
+        # anything is sent, rather than failing half-way through a 200.
+        checked = _checked_late_body(body)
+        if checked is not body:
+            self.body = checked
+            return self(environ, start_response)
         if environ["REQUEST_METHOD"] == "HEAD":
             _close(body)
             start_response(line, self.headers.wsgi_list())
@@ -337,6 +343,11 @@ def _checked_body(body: object) -> bytes | Iterable[bytes]:
     if not isinstance(body, Iterable):
         raise _not_a_body(body)
     return body  # a stream: each chunk is checked as it goes (`_Stream`)
+
+
+def _checked_late_body(body: object) -> bytes | Iterable[bytes]:
+    """A body set after the response was made (typed or not), as `__init__` takes one."""
+    return _utf8(body) if isinstance(body, str) else _checked_body(body)
 
 
 def _not_a_body(body: object) -> TypeError:

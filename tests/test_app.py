@@ -140,6 +140,10 @@ SITE = {
                 response = Response("x")
                 response.status = int(value) if value.isdigit() else value
                 return response
+            if kind == "late-body":
+                response = Response("x")
+                response.body = {"dict": {"a": 1}, "list": ["a"], "int": 123}.get(value, value)
+                return response
             return Response([value])
     """,
     "items/[id]/route.py": JSON_ROUTE,
@@ -696,6 +700,11 @@ def test_http_error_keeps_its_extra_headers(site: Client) -> None:
         ("late-status", "600", "A response status must be from 100 to 599, not 600"),
         ("late-status", "200 OK", "A response status must be an int"),
         ("body", "a", "A response body's chunks must be bytes, not str"),
+        # Set after the response was made: refused before anything is sent,
+        # not half-way through a 200 (a dict and a list of str are iterable).
+        ("late-body", "dict", "A response body cannot be a dict: for JSON, return Response.json"),
+        ("late-body", "list", "A response body's chunks must be bytes, not str"),
+        ("late-body", "int", "A response body must be str, bytes or an iterable of bytes, not int"),
     ],
 )
 def test_a_response_http_cannot_carry_is_our_500_naming_what_was_wrong(
@@ -710,6 +719,18 @@ def test_a_response_http_cannot_carry_is_our_500_naming_what_was_wrong(
     assert error_message(response, 500) == "Internal Server Error"
     assert logged in log.getvalue()
     assert "X-Echo" not in response.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_text_body_set_after_the_response_was_made_is_sent_as_utf8(
+    site: Client, method: str
+) -> None:
+    # As the constructor sends it: a str set later is not streamed a
+    # character at a time (which no server can send).
+    response = fetch(site, method, "/refused", query_string={"kind": "late-body", "v": "café"})
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == str(len("café".encode()))
+    assert response.data == (b"" if method == "HEAD" else "café".encode())
 
 
 def test_a_head_handler_may_set_the_length_of_the_body_it_does_not_send(
