@@ -264,7 +264,16 @@ def _find(
         name = entry.name
         if segments.is_private(name):
             return  # never looked at, linked or not
-        if entry.is_dir():
+        try:
+            is_dir = entry.is_dir()
+        except OSError:  # ELOOP: links that lead only to each other (or to themselves)
+            if not name.startswith("."):  # (hidden: as below)
+                broken_links.append(
+                    f"The symlink {tree.shown(_Source(folders, name, ''))} -> "
+                    f"{os.readlink(entry.path)} leads round in a loop of links: it has no target."
+                )
+            return
+        if is_dir:
             target = os.path.realpath(entry.path)
             if target in above:
                 broken_links.append(

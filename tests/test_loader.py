@@ -701,6 +701,27 @@ def test_a_symlink_to_nothing_is_refused_naming_it(tree: Tree, link: str) -> Non
     )
 
 
+@pytest.mark.parametrize(
+    ("links", "refused"),
+    [({"self": "self"}, ["self -> self"]), ({"a": "b", "b": "a"}, ["a -> b", "b -> a"])],
+    ids=["to-itself", "to-each-other"],
+)
+def test_links_that_lead_only_to_each_other_are_refused_naming_them(
+    tree: Tree, links: dict[str, str], refused: list[str]
+) -> None:
+    # Following them fails with "Too many levels of symbolic links" (ELOOP):
+    # a problem of the tree, named, never an OSError out of App().
+    app_dir = tree(routable("blog/page.py"))
+    for name, target in links.items():
+        (app_dir / "blog" / name).symlink_to(target)
+    problems = [
+        f"The symlink app/blog/{link} leads round in a loop of links: it has no target."
+        for link in refused
+    ]
+    several = f"The route tree has {len(problems)} problems:\n\n" if len(problems) > 1 else ""
+    assert str(refusal(app_dir)) == several + "\n\n".join(problems)
+
+
 @pytest.mark.parametrize("link", [".#route.py", "blog/.#page.py", "_old", "blog/_drafts"])
 def test_a_hidden_or_private_symlink_to_nothing_is_left_alone(tree: Tree, link: str) -> None:
     # `.#route.py` is how Emacs marks a file it is editing: a link to nowhere.
