@@ -293,7 +293,7 @@ class App:
         try:
             html = _invoke(page, error, request)
             if isinstance(html, Response):
-                return html
+                return vary_on_accept(html)  # a browser's answer: chosen by Accept
             _expect_html(html, page)
             if self.debug:
                 html += f"<pre>{escape(details)}</pre>"

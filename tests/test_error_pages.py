@@ -148,6 +148,25 @@ def test_an_error_page_that_fails_gives_the_framework_500(make_client: MakeClien
     )
 
 
+def test_an_error_page_returning_a_response_says_vary_accept(make_client: MakeClient) -> None:
+    # Only a browser gets it (an API client gets the JSON 500): its body was
+    # chosen by Accept, whoever built the response.
+    client = make_client({
+        "error.py": (
+            "from microroute import Response\n\n"
+            "def Error(error):\n"
+            "    return Response.html('<p>down</p>', 503, {'Retry-After': '60'})\n"
+        ),
+        "about/page.py": CRASH,
+    })
+    response = browse(client, "/about", errors_stream=io.StringIO())
+    assert (response.status_code, response.text) == (503, "<p>down</p>")
+    assert response.headers["Retry-After"] == "60"
+    assert response.headers.getlist("Vary") == ["Accept"]
+    api = fetch(client, "GET", "/about", errors_stream=io.StringIO())
+    assert (api.status_code, api.headers.getlist("Vary")) == (500, ["Accept"])
+
+
 def test_an_error_page_returning_no_html_gives_the_framework_500(
     make_client: MakeClient,
 ) -> None:
