@@ -83,6 +83,45 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return thread.run(coroutine)
 
 
+def per_loop(make: Callable[[], T]) -> Callable[[], T]:
+    """One `make()` per event loop, that is per worker thread: made the
+    first time a coroutine on that loop asks for it, and closed with the
+    loop (awaiting its `aclose()`, where it has one: an HTTP client, a pool).
+
+        client = loops.per_loop(httpx.AsyncClient)     # at module level
+
+        async def GET():
+            answer = await client().get("https://example.com/rates")
+
+    Why: what binds itself to an event loop (a client's connections, an
+    `asyncio.Lock`) cannot be shared by threads that each run their own
+    loop, as gunicorn's gthread workers do. A plain module-level one is right
+    only where the process has one thread that serves.
+    """
+    made: dict[asyncio.AbstractEventLoop, T] = {}
+
+    def for_this_loop() -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return made[loop]
+        except KeyError:
+            value = made[loop] = make()
+            thread = getattr(_threads, "loop", None)
+            if isinstance(thread, _ThreadLoop) and thread.loop is loop:
+                thread.closers.append(lambda: _forget(made, loop, value))
+            return value
+
+    return for_this_loop
+
+
+async def _forget(made: dict[asyncio.AbstractEventLoop, Any], loop: asyncio.AbstractEventLoop,
+                  value: Any) -> None:
+    del made[loop]
+    close = getattr(value, "aclose", None)
+    if close is not None:
+        await close()
+
+
 async def to_thread(function: Callable[..., T], *arguments: Any) -> T:
     """`function(*arguments)` in a helper thread, awaited; a coroutine it
     runs with `run` comes back to run on this loop, not the helper's.
@@ -122,6 +161,7 @@ class _ThreadLoop:
         # fifth of a coroutine's whole cost.
         sys.set_asyncgen_hooks(*self.task.asyncgen_hooks)
         self.stepper = _started_stepper()
+        self.closers: list[Callable[[], Coroutine[Any, Any, None]]] = []  # per_loop's
         _threads.loop = self
         _opened.append(self)
 
@@ -176,6 +216,14 @@ class _ThreadLoop:
         if loop.is_closed():
             return
         try:
+            while self.closers:  # clients first, while what they need still runs
+                try:
+                    loop.run_until_complete(self.closers.pop()())
+                except Exception as error:  # reported, as a task's would be: the rest still close
+                    loop.call_exception_handler({
+                        "message": "microroute could not close a per_loop() value",
+                        "exception": error,
+                    })
             pending = list(asyncio.all_tasks(loop))
             for task in pending:
                 task.cancel()

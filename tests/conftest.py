@@ -169,7 +169,7 @@ class Server:
 
     def __init__(self, target: str, cwd: Path, log_dir: Path, workers: int = 1,
                  env: dict[str, str] | None = None, server: str = "gunicorn",
-                 config: Path | None = None) -> None:
+                 config: Path | None = None, arguments: list[str] | None = None) -> None:
         self.name = server
         self.kind = processes.SERVERS[server]
         self.port = free_port()
@@ -179,6 +179,7 @@ class Server:
         if config is not None:  # gunicorn's config file (deploy/gunicorn.conf.py); flags win
             assert command[1:3] == ["-m", "gunicorn"], "a config file is for gunicorn"
             command[3:3] = ["--config", str(config)]
+        command += arguments or []  # the server's own flags: gunicorn's --preload, say
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,

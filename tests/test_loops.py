@@ -226,6 +226,44 @@ def test_two_threads_never_share_a_loop_and_an_ended_threads_loop_is_closed() ->
     assert second.is_closed()
 
 
+class Client:
+    """Stands for an async client: bound to the loop it is made on."""
+
+    closed: list[str] = []
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+
+    async def aclose(self) -> None:
+        await asyncio.sleep(0)
+        Client.closed.append(f"closed on its loop: {asyncio.get_running_loop() is self.loop}")
+
+
+def test_per_loop_makes_one_per_thread_kept_across_calls_and_closed_with_the_loop() -> None:
+    client = loops.per_loop(Client)
+
+    async def mine() -> Client:
+        return client()
+
+    here = loops.run(mine())
+    assert loops.run(mine()) is here
+    assert here.loop is loops.run(loop_here())
+    found: list[Client] = []
+    thread = threading.Thread(target=lambda: found.append(loops.run(mine())))
+    thread.start()
+    thread.join()
+    assert found[0] is not here and found[0].loop is not here.loop
+    Client.closed.clear()
+    loop_of_a_new_thread()  # closes the finished thread's loop, and its client first
+    assert Client.closed == ["closed on its loop: True"]
+    with pytest.raises(RuntimeError, match="no running event loop"):
+        client()  # outside a coroutine there is no loop to have one for
+
+
+async def loop_here() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
 def test_to_thread_sends_the_helpers_coroutines_back_to_the_awaiting_loop() -> None:
     def blocking_code() -> tuple[Any, ...]:
         async def where() -> asyncio.AbstractEventLoop:
@@ -265,7 +303,15 @@ async def background():
     finally:
         print("task cancelled", flush=True)
 
+class Client:
+    async def aclose(self):
+        await asyncio.sleep(0)
+        print("client closed", flush=True)
+
+client = loops.per_loop(Client)
+
 async def handler():
+    client()
     generator = ticks()
     kept.append(generator)  # suspended and referenced: only the loop's shutdown closes it
     await generator.__anext__()
@@ -309,6 +355,7 @@ def test_exit_is_clean_under_warnings_as_errors(fork: bool) -> None:
     assert lines.count("ok") == (3 if fork else 2)
     assert lines.count("generator closed") == (3 if fork else 2)
     assert lines.count("task cancelled") == (3 if fork else 2)
+    assert lines.count("client closed") == (3 if fork else 2)
     if fork:
         assert "child's own loop: True" in lines
         assert "child exit 0" in lines
