@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from wsgiref.validate import validator
 
 import pytest
 from werkzeug.test import Client
@@ -325,3 +326,29 @@ def test_with_preload_each_worker_makes_its_own_loop(
     assert all(answer["pid"] != server.process.pid for answer in answers)
     assert not any(answer["import_loop"] for answer in answers)  # never the master's loop
     assert many(server, "/api/lock/per-loop", 20) == [{"ok": True}] * 20
+
+
+# -- the demo's async handler ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("database_there", [True, False], ids=["healthy", "no-database"])
+def test_the_demos_health_check_runs_its_checks_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_there: bool,
+) -> None:
+    from demo_app import app
+    from demo_app.store import default_store
+
+    folder = tmp_path if database_there else tmp_path / "no such folder"
+    monkeypatch.setenv("MICROROUTE_DEMO_DB", str(folder / "demo.sqlite3"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    default_store.cache_clear()
+    try:
+        response = Client(validator(app)).get("/api/health", buffered=True)
+    finally:
+        default_store.cache_clear()
+    if database_there:
+        assert response.status_code == 200
+        assert response.get_json() == {"ok": True, "checks": {"database": "ok", "disk": "ok"}}
+    else:
+        assert response.status_code == 503
+        assert response.get_json() == {"ok": False, "checks": {"database": "failed", "disk": "ok"}}

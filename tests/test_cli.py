@@ -30,6 +30,7 @@ File                           | Becomes                      | Returns
 app/page.py                    | A web page at /              | HTML
 app/about/page.py              | A web page at /about         | HTML
 app/api/books/route.py         | An API at /api/books         | Response: GET
+app/api/health/route.py        | An API at /api/health        | Response: GET
 app/api/hello/route.py         | An API at /api/hello         | Response: GET
 app/api/products/route.py      | An API at /api/products      | Response: GET, POST
 app/api/products/[id]/route.py | An API at /api/products/[id] | Response: DELETE, GET, PATCH, PUT
@@ -168,7 +169,7 @@ def test_check_passes_a_valid_tree(tmp_path: Path, target: str) -> None:
 def test_check_passes_the_demo() -> None:
     result = run_cli("check", "demo_app:app")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("OK: 7 routes in ")
+    assert result.stdout.startswith("OK: 8 routes in ")
 
 
 BROKEN = {

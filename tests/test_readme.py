@@ -8,8 +8,12 @@ know how to check fails the test, so the lesson cannot rot.
 
 from __future__ import annotations
 
+import http.server
 import io
+import json
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +144,47 @@ def test_conditional_get_answers_304_when_the_client_has_it(lesson: Client) -> N
     assert (first.status_code, first.get_json()) == (200, {"version": 3})
     again = lesson.get("/api/catalogue", headers={"If-None-Match": first.headers["ETag"]})
     assert (again.status_code, again.data) == (304, b"")
+
+
+class _Prices(http.server.BaseHTTPRequestHandler):
+    """The other server the README's async example calls: /prices/<n>, after 0.2 s."""
+
+    def do_GET(self) -> None:
+        time.sleep(0.2)
+        number = int(self.path.rpartition("/")[2])
+        body = json.dumps({"cents": number * 100}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *arguments: Any) -> None:
+        pass
+
+
+def test_an_async_handler_calls_another_server_for_all_ids_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Prices)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("PRICES_API", f"http://127.0.0.1:{server.server_port}")
+        client = Client(App(write_tree(tmp_path, file_blocks())))  # reads PRICES_API
+        started = time.perf_counter()
+        answer = client.get("/api/prices?ids=1,2,3,4,5", buffered=True)
+        elapsed = time.perf_counter() - started
+        assert answer.get_json() == {str(n): {"cents": n * 100} for n in range(1, 6)}
+        assert elapsed < 0.9  # five 0.2 s calls together; one after another: 1 s
+        bad = client.get("/api/prices?ids=1,../admin", buffered=True)
+        assert (bad.status_code, bad.get_json()) == (
+            400, {"error": "ids must be numbers, separated by commas"})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("source", SNIPPETS, ids=lambda source: source.splitlines()[0][:40])
