@@ -1,5 +1,5 @@
-"""One event loop per worker thread, and running a coroutine on it about as
-cheaply as calling a function.
+"""One event loop per worker thread, and running a coroutine on it for
+little more than the cost of calling a function.
 
     from microroute import loops
 
@@ -66,7 +66,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run `coroutine` to the end on this thread's event loop and return
     what it returns, or raise what it raises, as `asyncio.run` would; but
     the loop stays for the next call, and a coroutine that never waits costs
-    about what a plain call does.
+    little more than a plain call (benchmarks/README.md).
 
         async def total(prices):
             async with lock:                 # a module-level asyncio.Lock
