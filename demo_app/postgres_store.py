@@ -1,12 +1,12 @@
 """The demo's product storage on PostgreSQL, through psycopg 3 and a connection pool.
 
-The same interface, the same answers and the same errors as the SQLite `Store` in
+The same queries (`ProductQueries`), answers and errors as the SQLite `Store` in
 `demo_app/store.py`; `default_store()` picks this one when `$DATABASE_URL` is set:
 
     DATABASE_URL=postgresql://demo@db.internal/shop gunicorn -w 4 demo_app:app
 
 This module owns the PostgreSQL side of the `products` table: its schema, its
-seeds and its queries. psycopg is imported here and only here, so the demo (and
+seeds, its connections. psycopg is imported here and only here, so the demo (and
 microroute, which never needs it) runs without psycopg until a URL asks for it.
 
 One pool per process, made after the fork. gunicorn forks its workers from a
@@ -38,10 +38,7 @@ except ImportError as error:  # pragma: no cover - what a user without psycopg s
         " pip install 'psycopg[binary]' psycopg-pool"
     ) from error
 
-# The SQLite module's helpers are shared, so both stores answer with the same shapes.
-from demo_app.store import SEED_PRODUCTS, Product, StoreBusyError, StoreFullError
-from demo_app.store import _escape_like as escape_like
-from demo_app.store import _product as product_of
+from demo_app.store import SEED_PRODUCTS, ProductQueries, StoreBusyError, StoreFullError
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 MAX_CONNECTIONS = 8  # per process: a gthread worker with up to 8 threads never waits
@@ -50,14 +47,20 @@ MAX_CONNECTIONS = 8  # per process: a gthread worker with up to 8 threads never 
 SCHEMA_LOCK = 0x6D6963726F726F75  # "microrou"
 
 
-class PostgresStore:
+class PostgresStore(ProductQueries):
     """The products in one PostgreSQL database; one connection pool per process.
 
         store = PostgresStore("postgresql://demo@127.0.0.1/shop")
         store.create("Monitor", 14999)   # {"id": 3, "name": "Monitor", "price": 14999}
 
     `busy_timeout` (seconds) bounds every wait: for a lock, and for a connection.
+    The queries are the SQLite store's (`ProductQueries`), but for these two:
     """
+
+    # The "C" collation folds ASCII letters only, as SQLite's LIKE does,
+    # whatever locale the database was made with.
+    NAME_LIKE = "lower(name COLLATE \"C\") LIKE lower(?::text COLLATE \"C\") ESCAPE '\\'"
+    NO_LIMIT = None  # LIMIT NULL
 
     def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
         if not url.startswith(URL_SCHEMES):
@@ -71,60 +74,6 @@ class PostgresStore:
         self._schema_ready = False
         self._inherited: list[ConnectionPool] = []  # the parents' pools, kept from the collector
         self._building = threading.Lock()
-
-    # -- reading -----------------------------------------------------------
-
-    def list_products(self, q: str | None = None, limit: int | None = None,
-                      offset: int = 0, *, newest_first: bool = False) -> list[Product]:
-        """Products oldest first (or newest first), optionally only those whose
-        name contains `q` (ASCII letters compared case-insensitively; `%` and `_`
-        match literally)."""
-        sql = "SELECT id, name, price FROM products"
-        params: list[Any] = []
-        if q:
-            # The "C" collation folds ASCII letters only, as SQLite's LIKE does,
-            # whatever locale the database was made with.
-            sql += " WHERE lower(name COLLATE \"C\") LIKE lower(%s::text COLLATE \"C\") ESCAPE '\\'"
-            params.append(f"%{escape_like(q)}%")
-        # An identity only grows, so the order of ids is the order of adding.
-        sql += f" ORDER BY id {'DESC' if newest_first else 'ASC'} LIMIT %s OFFSET %s"
-        params += [limit, offset]  # LIMIT NULL: no limit
-        return [product_of(row) for row in self._run(sql, params)]
-
-    def get(self, product_id: int) -> Product | None:
-        rows = self._run("SELECT id, name, price FROM products WHERE id = %s", [product_id])
-        return product_of(rows[0]) if rows else None
-
-    # -- writing -----------------------------------------------------------
-
-    def create(self, name: str, price: int) -> Product:
-        rows = self._run(
-            "INSERT INTO products (name, price) VALUES (%s, %s) RETURNING id, name, price",
-            [name, price],
-        )
-        return product_of(rows[0])
-
-    def replace(self, product_id: int, name: str, price: int) -> Product | None:
-        return self.update(product_id, name=name, price=price)
-
-    def update(self, product_id: int, *, name: str | None = None,
-               price: int | None = None) -> Product | None:
-        """Change the fields given; None if there is no such product."""
-        # Column names come from this fixed table, never from the caller.
-        changes = {column: value for column, value in (("name", name), ("price", price))
-                   if value is not None}
-        if not changes:
-            return self.get(product_id)
-        assignments = ", ".join(f"{column} = %s" for column in changes)
-        rows = self._run(
-            f"UPDATE products SET {assignments} WHERE id = %s RETURNING id, name, price",
-            [*changes.values(), product_id],
-        )
-        return product_of(rows[0]) if rows else None
-
-    def delete(self, product_id: int) -> bool:
-        """True if the product existed."""
-        return bool(self._run("DELETE FROM products WHERE id = %s RETURNING id", [product_id]))
 
     def close(self) -> None:
         """Close this process's pool; the next call builds a new one.
@@ -146,8 +95,9 @@ class PostgresStore:
                     _create_schema(connection)
                     self._schema_ready = True
                 # Autocommit: the statement is its own transaction, committed
-                # before its rows come back.
-                return connection.execute(sql, params).fetchall()
+                # before its rows come back. psycopg's placeholder is %s; no
+                # query has a "?" or a "%" of its own (values travel apart).
+                return connection.execute(sql.replace("?", "%s"), params).fetchall()
         except psycopg.errors.DiskFull as error:
             # As SQLite's "database or disk is full": nothing was written; a 507.
             raise StoreFullError(str(error)) from error

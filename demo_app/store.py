@@ -87,14 +87,16 @@ def _is_read_only(error: sqlite3.OperationalError) -> bool:
     return "readonly database" in str(error)
 
 
-class Store:
-    """The products in one SQLite file; one connection per process and thread."""
+class ProductQueries:
+    """Every query against the `products` table, written once for both stores
+    (this file's SQLite `Store`, and `postgres_store.PostgresStore`). SQL here
+    has `?` placeholders; each store's `_run(sql, params)` runs a statement and
+    returns its rows, turning its driver's errors into `StoreError`s."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
-        # Absolute now, so a later chdir cannot send another thread to another file.
-        self.path = os.path.abspath(path)
-        self.busy_timeout = busy_timeout
-        self._local = threading.local()
+    # Where the stores' SQL dialects differ: how a name matches a LIKE pattern
+    # (ASCII letters folded, `\` the escape) and how LIMIT says "no limit".
+    NAME_LIKE = "name LIKE ? ESCAPE '\\'"
+    NO_LIMIT: int | None = -1
 
     # -- reading -----------------------------------------------------------
 
@@ -106,11 +108,11 @@ class Store:
         sql = "SELECT id, name, price FROM products"
         params: list[Any] = []
         if q:
-            sql += " WHERE name LIKE ? ESCAPE '\\'"
+            sql += f" WHERE {self.NAME_LIKE}"
             params.append(f"%{_escape_like(q)}%")
-        # Ids only grow (AUTOINCREMENT), so their order is the order of adding.
+        # Ids only grow (never reused), so their order is the order of adding.
         sql += f" ORDER BY id {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
-        params += [-1 if limit is None else limit, offset]  # LIMIT -1: no limit
+        params += [self.NO_LIMIT if limit is None else limit, offset]
         return [_product(row) for row in self._run(sql, params)]
 
     def get(self, product_id: int) -> Product | None:
@@ -147,6 +149,19 @@ class Store:
     def delete(self, product_id: int) -> bool:
         """True if the product existed."""
         return bool(self._run("DELETE FROM products WHERE id = ? RETURNING id", [product_id]))
+
+    def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+
+class Store(ProductQueries):
+    """The products in one SQLite file; one connection per process and thread."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+        # Absolute now, so a later chdir cannot send another thread to another file.
+        self.path = os.path.abspath(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
 
     def close(self) -> None:
         """Close the calling thread's connection; the next call opens a new one."""

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _benchmark_module(name: str) -> types.ModuleType:
+def benchmark_module(name: str) -> types.ModuleType:
     """benchmarks/<name>.py, which the servers here share with the benchmarks'
     (benchmarks/ is no package: loaded from its path, and registered so that one
     such module can import another)."""
@@ -47,9 +47,9 @@ def _benchmark_module(name: str) -> types.ModuleType:
     return module
 
 
-processes = _benchmark_module("processes")
-postgres = _benchmark_module("postgres")
-nginx = _benchmark_module("nginx")
+processes = benchmark_module("processes")
+postgres = benchmark_module("postgres")
+nginx = benchmark_module("nginx")
 free_port = processes.free_port
 stop_process = processes.stop
 

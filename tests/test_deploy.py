@@ -11,38 +11,26 @@ behind the proxy, and without it.
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import json
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from conftest import ROOT, Server, nginx
+from conftest import ROOT, Server, benchmark_module, nginx
 from demo_databases import PostgresDatabase
 
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 SECONDS, CLIENTS = 6.0, 4  # bounded: a few thousand requests on 2 cores
 SLOW_BYTES, SLOW_GAP = 3, 1.5  # the slow client's last bytes, one every 1.5 s
 QUICK = 1.0  # seconds a request may take while the slow client is mid-request
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("load", ROOT / "benchmarks" / "load.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -118,7 +106,7 @@ def test_two_instances_on_one_postgresql_under_load_through_nginx(
     deploy: Callable[[int], Deployment],
 ) -> None:
     deployment = deploy(2)
-    load = load_script()
+    load = benchmark_module("load")
 
     report = load.run_load(deployment.balancer.url, SECONDS, CLIENTS, deployment.worker_pids())
 
@@ -147,7 +135,7 @@ def test_two_instances_on_one_postgresql_under_load_through_nginx(
 @pytest.mark.slow
 def test_an_instance_killed_mid_run_loses_no_write(deploy: Callable[[int], Deployment]) -> None:
     deployment = deploy(2)
-    load = load_script()
+    load = benchmark_module("load")
     victim = deployment.instances[1]
     reports: list[Any] = []
     runner = threading.Thread(target=lambda: reports.append(

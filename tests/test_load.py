@@ -5,16 +5,13 @@ without a 5xx, a connection error, a wrong answer, a lost write or growing memor
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from conftest import ROOT, Server
+from conftest import Server, benchmark_module
 from demo_app.store import DB_ENV_VAR
 
 # Bounded so that CI stays quick, and so that the ~1,000 loopback connections a
@@ -24,16 +21,6 @@ WORKERS, CLIENTS = 2, 2
 SECONDS, WARMUP = 15.0, 3.0  # the warm-up is traffic too, but RSS is not sampled in it
 MIN_SERVED = 1_000  # ~50/s: a loose floor; this machine serves well over 1,000/s
 MAX_RSS_GROWTH = 0.10  # per worker, mean of the last third over the first third
-
-
-def load_script() -> ModuleType:
-    """benchmarks/ is no package: import load.py from its path."""
-    spec = importlib.util.spec_from_file_location("load", ROOT / "benchmarks" / "load.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while building
-    spec.loader.exec_module(module)
-    return module
 
 
 def workers_of(server: Server, count: int, timeout: float = 20.0) -> list[int]:
@@ -48,7 +35,7 @@ def workers_of(server: Server, count: int, timeout: float = 20.0) -> list[int]:
 @pytest.mark.slow
 def test_two_workers_under_bounded_mixed_load(serve: Callable[..., Server],
                                               tmp_path: Path) -> None:
-    load = load_script()
+    load = benchmark_module("load")
     server = serve("demo_app:app", workers=WORKERS,
                    env={DB_ENV_VAR: str(tmp_path / "demo.sqlite3"),
                         "MICROROUTE_DEMO_ADMIN_TOKEN": ""})
