@@ -1,6 +1,6 @@
 """Public files: microroute against werkzeug's `SharedDataMiddleware`, the same files.
 
-    python benchmarks/bench_public.py [--rounds 15] [--number 2000]
+    python benchmarks/bench_public.py [--rounds 15] [--number 2000] [--http]
 
 Method. One folder of files (a 4 KiB stylesheet, a 256 KiB image) is served
 by microroute's `public/` and by werkzeug's `SharedDataMiddleware`, both
@@ -18,7 +18,9 @@ no slower than werkzeug, ×1.00 or below, on every line.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -114,16 +116,65 @@ def run(all_apps: dict[str, Any], rounds: int, number: int) -> dict[str, dict[st
     return results
 
 
+def over_http(root: Path, rounds: int, seconds: int) -> dict[str, dict[str, float]]:
+    """The same files over gunicorn (one sync worker each, `sendfile` through
+    its `wsgi.file_wrapper`), loaded by wrk in interleaved rounds: requests/s."""
+    import processes
+    from bench_http import parse_wrk
+
+    (root / "served.py").write_text(
+        "from werkzeug.middleware.shared_data import SharedDataMiddleware\n"
+        "from microroute import App\n"
+        f"microroute = App({str(root / 'app')!r})\n"
+        "def _not_found(environ, start_response):\n"
+        "    start_response('404 Not Found', [('Content-Type', 'text/plain')])\n"
+        "    return [b'Not Found']\n"
+        f"werkzeug = SharedDataMiddleware(_not_found, {{'/': {str(root / 'public')!r}}})\n"
+    )
+    ports, servers = {}, []
+    environment = {**os.environ, "PYTHONPATH": f"{root}:{Path(__file__).resolve().parent.parent}"}
+    try:
+        for name in ("microroute", "werkzeug"):
+            ports[name] = processes.free_port()
+            server = subprocess.Popen(processes.gunicorn(f"served:{name}", ports[name]), cwd=root,
+                                      env=environment, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+            servers.append(server)
+            if not processes.wait_until_listening(server, ports[name]):
+                raise RuntimeError(f"gunicorn serving {name} did not start")
+        results = {}
+        for path in ("/css/site.css", "/img/photo.jpg"):
+            rates: dict[str, list[float]] = {"microroute": [], "werkzeug": []}
+            for round_number in range(rounds):
+                for name in (sorted(rates) if round_number % 2 else sorted(rates, reverse=True)):
+                    wrk = subprocess.run(
+                        ["wrk", "-t1", "-c4", f"-d{seconds}s", f"http://127.0.0.1:{ports[name]}{path}"],
+                        capture_output=True, text=True, timeout=seconds + 30, check=True,
+                    )
+                    run = parse_wrk(wrk.stdout)
+                    if not run.valid:
+                        raise RuntimeError(f"{name} {path}: an invalid run: {run}")
+                    rates[name].append(run.per_second)
+            results[path] = {name: statistics.median(values) for name, values in rates.items()}
+        return results
+    finally:
+        for server in servers:
+            processes.stop(server)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--number", type=int, default=2000, help="requests per timed batch")
+    parser.add_argument("--http", action="store_true",
+                        help="also over gunicorn, with wrk (apt-get install wrk)")
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         all_apps = apps(Path(folder))
         if refused(check(all_apps)):
             return 1
         results = run(all_apps, arguments.rounds, arguments.number)
+        served = over_http(Path(folder), 5, 3) if arguments.http else None
     print(f"Python {sys.version.split()[0]}, {arguments.rounds} rounds × {arguments.number} "
           "requests; µs per request (median), and microroute / werkzeug (median ratio)\n")
     print("| request | werkzeug SharedDataMiddleware | microroute public/ | ratio |")
@@ -132,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "" if result["ratio"] <= 1.0 else " (SLOWER)"
         print(f"| {endpoint} | {result['werkzeug']:.2f} | {result['microroute']:.2f} | "
               f"×{result['ratio']:.2f}{verdict} |")
+    if served:
+        print("\nOver gunicorn (1 sync worker each), wrk -t1 -c4, median of 5 rounds of 3 s:\n")
+        print("| GET | werkzeug req/s | microroute req/s | microroute / werkzeug |")
+        print("|---|---|---|---|")
+        for path, rates in served.items():
+            print(f"| {path} | {rates['werkzeug']:.0f} | {rates['microroute']:.0f} | "
+                  f"×{rates['microroute'] / rates['werkzeug']:.2f} |")
     return 0
 
 
