@@ -306,6 +306,16 @@ def test_the_console_script_is_declared() -> None:
     assert callable(getattr(importlib.import_module(module), name))
 
 
+def test_the_classifiers_claim_no_other_framework() -> None:
+    # microroute is not a Flask extension (it once said `Framework :: Flask`),
+    # and PyPI has no `Framework ::` classifier for it.
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    classifiers = config["metadata"]["classifiers"].strip().splitlines()
+    assert "Topic :: Internet :: WWW/HTTP :: WSGI :: Application" in classifiers
+    assert [line for line in classifiers if line.startswith("Framework ::")] == []
+
+
 def test_the_installed_console_script_works_where_installed() -> None:
     script = shutil.which("microroute", path=str(Path(sys.executable).parent))
     if script is None:  # not installed in this venv: the `-m` tests above cover the CLI
