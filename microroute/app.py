@@ -266,12 +266,14 @@ class App:
             html = _invoke(page, request, request.params)
             if isinstance(html, Response):
                 return html
-            _expect_html(html, page)
+            if not isinstance(html, str):
+                raise _not_html(html, page)
             # As `in_layouts`, knowing which layout fails: its error page is
             # above its own folder.
             for failing in reversed(page.layouts):
                 html = _invoke(failing, html, request)
-                _expect_html(html, failing)
+                if not isinstance(html, str):
+                    raise _not_html(html, failing)
             return Response.html(html, _PAGES[page.name])
         except HTTPError as error:
             not_found = self.not_found_page(request) if error.status == 404 else None
@@ -294,12 +296,12 @@ class App:
             html = _invoke(page, error, request)
             if isinstance(html, Response):
                 return vary_on_accept(html)  # a browser's answer: chosen by Accept
-            _expect_html(html, page)
+            if not isinstance(html, str):
+                raise _not_html(html, page)
             if self.debug:
                 html += f"<pre>{escape(details)}</pre>"
             html = self.in_layouts(html, page, request)
-            # Which page a client gets depends on its Accept header.
-            return Response.html(html, 500, {"Vary": "Accept"})
+            return vary_on_accept(Response.html(html, 500))  # chosen by Accept
         except Exception:
             return self.crash(request.environ)
 
@@ -307,7 +309,8 @@ class App:
         """A page's HTML inside its layouts: the innermost wraps it first."""
         for layout in reversed(page.layouts):
             html = _invoke(layout, html, request)
-            _expect_html(html, layout)
+            if not isinstance(html, str):
+                raise _not_html(html, layout)
         return html
 
     def failed(self, error: Exception, environ: dict[str, Any]) -> Response:
@@ -336,7 +339,6 @@ class App:
             environ, 500, "Internal Server Error", detail=details if self.debug else None
         )
 
-
     def log_crash(self, environ: dict[str, Any]) -> str:
         """Write the traceback of the exception being handled to the server's
         log (`wsgi.errors`), naming the request; return it."""
@@ -353,13 +355,13 @@ class App:
 _PAGES = {"Page": 200, "NotFound": 404}
 
 
-def _expect_html(html: object, handler: Handler) -> None:
-    if not isinstance(html, str):
-        expected = "a str" if handler.name == "Layout" else "a Response or a str"
-        raise TypeError(
-            f"{handler.file}: {handler.name}() returned {type(html).__name__}, "
-            f"expected {expected}."
-        )
+def _not_html(returned: object, handler: Handler) -> TypeError:
+    """The error for a page, layout or error page that returned something else than HTML."""
+    expected = "a str" if handler.name == "Layout" else "a Response or a str"
+    return TypeError(
+        f"{handler.file}: {handler.name}() returned {type(returned).__name__}, "
+        f"expected {expected}."
+    )
 
 
 def _invoke(handler: Handler, *arguments: Any) -> Any:

@@ -6,6 +6,8 @@
   and below its folder, the nearest one winning; JSON clients still get JSON.
 - `proxy.py`, at the root of the tree only, exports `proxy(request)`: it runs before
   routing; a `Response` answers the request, `None` lets it through.
+  (`proxy(request, handle)` and the matcher: test_proxy.py; `error.py`:
+  test_error_pages.py.)
 
 Every request goes through werkzeug's test `Client` over the `App` wrapped in
 `wsgiref.validate.validator` (see conftest), sent with `buffered=True` so the
