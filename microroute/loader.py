@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from . import matcher, packages, paths, rules, segments
-from .errors import RouteError
+from .errors import HTTPError, RouteError
 from .matcher import Matcher
 from .response import Response
 from .rules import RoutableFile
@@ -108,7 +108,16 @@ class Proxy:
 
     def runs_for(self, environ: dict[str, Any]) -> bool:
         """Whether the proxy runs for this request's path."""
-        return self.matcher is None or self.matcher.matches(paths.split(environ))
+        if self.matcher is None:
+            return True
+        try:
+            segments = paths.split(environ)
+        except HTTPError:
+            # A path the router refuses (`/admin/%ZZ`) is judged as read
+            # loosely: a proxy guarding /admin still runs, and the refusal
+            # (a 400, or the fallback's answer) is what `handle` returns.
+            segments = paths.split_loosely(environ)
+        return self.matcher.matches(segments)
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,25 @@ def test_the_matcher_sees_the_path_the_router_sees(api: Client) -> None:
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+def test_a_path_the_router_refuses_is_judged_loosely_by_the_matcher(
+    make_client: MakeClient,
+) -> None:
+    source = (
+        "config = {'matcher': '/admin/:rest*'}\n\n"
+        "def proxy(request, handle):\n"
+        "    response = handle(request)\n"
+        "    response.headers['X-Guarded'] = 'yes'\n"
+        "    return response\n"
+    )
+    client = make_client({"proxy.py": source, "admin/page.py": page("admin"),
+                          "about/page.py": page("about")})
+    guarded = fetch(client, "GET", "/admin/%ZZ")  # a malformed escape: the router's 400
+    assert (guarded.status_code, guarded.headers.get("X-Guarded")) == (400, "yes")
+    outside = fetch(client, "GET", "/about/%ZZ")
+    assert outside.status_code == 400
+    assert "X-Guarded" not in outside.headers
+
+
 # -- replacing, timing, and the fallback -----------------------------------------
 
 
