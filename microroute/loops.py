@@ -77,6 +77,11 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     Called from a coroutine (a loop already runs in this thread), it raises
     `RuntimeError`, as `asyncio.run` does: `await` the coroutine instead.
     """
+    if _get_running_loop() is not None:  # before a loop is made for nothing
+        coroutine.close()  # never to run: closed, so no warning says it was never awaited
+        raise RuntimeError(
+            "loops.run() cannot be called from a running event loop: await the coroutine"
+        )
     thread = getattr(_threads, "loop", None)
     if thread is None:
         thread = _ThreadLoop()
@@ -166,11 +171,7 @@ class _ThreadLoop:
         _opened.append(self)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        if _get_running_loop() is not None:
-            coroutine.close()  # never to run: closed, so no warning says it was never awaited
-            raise RuntimeError(
-                "loops.run() cannot be called from a running event loop: await the coroutine"
-            )
+        """`run()` for this thread; no loop runs in it (run() checked)."""
         loop, task, stepper = self.loop, self.task, self.stepper
         context = contextvars.copy_context()  # as a Task's: what it sets stays in it
         # PERF: the first step by hand (see the module docstring), through

@@ -196,12 +196,30 @@ def test_the_loop_stays_across_calls_so_loop_bound_objects_can_be_made_once() ->
     assert loops.run(loop()) is loops.run(loop())
 
 
-def test_run_from_inside_a_running_loop_is_refused() -> None:
+@both
+def test_run_from_inside_a_running_loop_is_refused(run: Runner) -> None:
+    """Inside its own loop, or another's (say `asyncio.run`'s) in a thread
+    that has never had one of microroute's."""
     async def nested() -> None:
         loops.run(returns_at_once())
 
-    with pytest.raises(RuntimeError, match="running event loop: await the coroutine"):
-        loops.run(nested())
+    def in_a_new_thread() -> None:
+        with pytest.raises(RuntimeError, match="running event loop: await the coroutine"):
+            run(nested())
+
+    in_a_new_thread()
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _record(in_a_new_thread, errors))
+    thread.start()
+    thread.join()
+    assert errors == []
+
+
+def _record(function: Callable[[], None], errors: list[BaseException]) -> None:
+    try:
+        function()
+    except BaseException as error:
+        errors.append(error)
 
 
 def loop_of_a_new_thread() -> asyncio.AbstractEventLoop:
