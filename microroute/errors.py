@@ -19,7 +19,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from .headers import Headers
-from .response import Response
+from .response import Response, _checked_status
 
 
 class RouteError(Exception):
@@ -51,6 +51,10 @@ class HTTPError(Exception):
         *,
         details: Mapping[str, Any] | None = None,
     ) -> None:
+        if status.__class__ is not int or not 100 <= status <= 599:
+            # Refused here, at the handler's raise, naming what was wrong, as
+            # `Response(status=...)` is (not a TypeError from deep in the app).
+            status = _checked_status(status)
         self.status = status
         self.message = message if message is not None else reason_phrase(status)
         self.headers = headers

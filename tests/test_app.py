@@ -838,6 +838,29 @@ def test_an_http_error_with_headers_http_cannot_carry_is_a_500(site: Client) -> 
 
 
 @pytest.mark.parametrize(
+    ("status", "logged"),
+    [("'404'", "A response status must be an int (404, HTTPStatus.NOT_FOUND), not str: '404'"),
+     ("999", "A response status must be from 100 to 599, not 999")],
+)
+def test_an_http_error_with_a_status_http_cannot_send_is_refused_where_it_is_raised(
+    make_client: Callable[..., Client], status: str, logged: str
+) -> None:
+    # As Response(status=...) is: the log names what was wrong, at the raise.
+    client = make_client({"api/x/route.py": f"""
+        from microroute import HTTPError
+
+        def GET():
+            raise HTTPError({status}, "Nope")
+    """})
+    log = io.StringIO()
+    assert error_message(fetch(client, "GET", "/api/x", errors_stream=log), 500) == (
+        "Internal Server Error"
+    )
+    assert logged in log.getvalue()
+    assert 'raise HTTPError(' in log.getvalue()  # the traceback ends at the handler's line
+
+
+@pytest.mark.parametrize(
     ("accept", "html"),
     [(BROWSER, True), ("text/html", True), ("*/*", False), ("application/json", False),
      ("application/json, text/html;q=0.9", False), (None, False),
