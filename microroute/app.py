@@ -83,7 +83,9 @@ class App:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Serve one request: the WSGI entry point."""
         request = Request(environ, None, self.max_body_size)  # 1. the request
-        response = self.handle(request)  # 2.-4. its response, whatever happens on the way
+        # 2.-4. its response, whatever happens on the way: `handle`, with one
+        # call fewer without a proxy.py (PERF: -N instructions of a stray 404)
+        response = self.dispatch(request) if self.proxy is None else self.run_proxy(request)
         try:
             return response(environ, start_response)  # 5. through WSGI
         except Exception as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -19,7 +19,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from .headers import Headers
-from .response import Response, _checked_status
+from .response import Response, StartResponse, _checked_status
 
 
 class RouteError(Exception):
@@ -78,7 +78,11 @@ def prefers_html(environ: Mapping[str, object]) -> bool:
     client that says nothing gets JSON. A response chosen this way must say
     so: `vary_on_accept`.
     """
-    accept = environ.get("HTTP_ACCEPT")
+    return _accepts_html(environ.get("HTTP_ACCEPT"))
+
+
+def _accepts_html(accept: object) -> bool:
+    # `prefers_html`, given the Accept header alone.
     return isinstance(accept, str) and accept != "" and _ranks_html_first(accept)
 
 
@@ -121,16 +125,35 @@ def error_response(
     ever passed with `debug=True`) is shown below the message. Everything
     reflected into HTML is escaped.
     """
-    as_html = prefers_html(environ)
     if headers is None and detail is None and details is None:
-        return _plain_error(status, message, as_html)
-    return _error(status, message, as_html, headers, detail, details)
+        # PERF: the shared answer is found by the Accept header itself, which
+        # decides only on a miss (a stray 404: -N instructions; benchmarks/README.md).
+        accept = environ.get("HTTP_ACCEPT")
+        return _plain_error(status, message, accept if isinstance(accept, str) else None)
+    return _error(status, message, prefers_html(environ), headers, detail, details)
 
 
 class _Shared(Response):
-    """One of the framework's own answers, built once and sent many times."""
+    """One of the framework's own answers, built once and sent many times.
 
-    __slots__ = ()
+    Nothing changes it once built (what a proxy is handed is `private`), so
+    its status line and headers are made once too: `sent`, what
+    `Response.__call__` gives `start_response` for it, and the body.
+    """
+
+    __slots__ = ("sent",)
+
+    sent: tuple[str, list[tuple[str, str]], bytes]
+
+    def __call__(
+        self, environ: Mapping[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        # PERF: a stray 404's status line and headers made once, not per
+        # request (-N instructions of its ~N; benchmarks/README.md). A copy of
+        # the list: a server may add to the one it is given.
+        line, headers, body = self.sent
+        start_response(line, headers.copy())
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
 
 def private(response: Response) -> Response:
@@ -146,11 +169,19 @@ def private(response: Response) -> Response:
 
 
 @functools.lru_cache(maxsize=256)
-def _plain_error(status: int, message: str, as_html: bool) -> Response:
+def _plain_error(status: int, message: str, accept: str | None) -> Response:
     # The framework's own answers repeat ("404 Not Found" for every stray
     # path), so each is built once and sent many times. Sending a response
     # never changes it; what is handed to a proxy is `private`.
-    return _error(status, message, as_html, kind=_Shared)
+    shared = _error(status, message, _accepts_html(accept), kind=_Shared)
+    assert isinstance(shared, _Shared) and isinstance(shared.body, bytes)
+    body = shared.body
+
+    def keep(line: str, headers: list[tuple[str, str]]) -> None:
+        shared.sent = (line, headers, body)
+
+    Response.__call__(shared, {"REQUEST_METHOD": "GET"}, keep)  # what sending it gives
+    return shared
 
 
 def _error(

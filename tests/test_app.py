@@ -233,6 +233,28 @@ def test_no_matching_route_is_a_json_404(site: Client) -> None:
     error_message(fetch(site, "GET", "/nowhere/at/all"), 404)
 
 
+def test_the_shared_404_is_sent_alike_every_time(tree: Callable[[dict[str, str]], Path]) -> None:
+    # The framework's 404 is built once and its headers made once (PERF): a
+    # server that adds to the list it is given (wsgiref's Headers may) must
+    # not change the next request's, and a HEAD gets the same headers, no body.
+    app = App(tree(SITE))
+    answers: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(line: str, headers: list[tuple[str, str]]) -> None:
+        answers.append((line, list(headers)))
+        headers.append(("Server", "adds-its-own"))
+
+    bodies = [
+        b"".join(app(EnvironBuilder(path="/nowhere", method=method).get_environ(), start_response))
+        for method in ("GET", "GET", "HEAD")
+    ]
+    assert bodies == [b'{"error":"Not Found"}', b'{"error":"Not Found"}', b""]
+    assert answers[0] == answers[1] == answers[2]
+    line, headers = answers[0]
+    assert line == "404 Not Found"
+    assert ("Content-Length", "21") in headers and ("Vary", "Accept") in headers
+
+
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
