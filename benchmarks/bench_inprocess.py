@@ -40,8 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import peers
 
-# The targets of issue #5, as median ratios to raw WSGI.
-TARGETS = {"GET list": 2.0, "POST create": 2.0, "GET item": 2.0, "GET page": 4.0, "404": 4.0}
+# The targets of issue #5, as median ratios to raw WSGI; the 404's is issue
+# #11's (item 5: answers that say `Vary: Accept` must keep a stray path cheap).
+TARGETS = {"GET list": 2.0, "POST create": 2.0, "GET item": 2.0, "GET page": 4.0, "404": 3.0}
 
 # The async rows: path, and the target as a median ratio to the `def` handler (issue #13).
 HANDLERS = {

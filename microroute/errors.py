@@ -144,17 +144,17 @@ class _Shared(Response):
 
     __slots__ = ("sent",)
 
-    sent: tuple[str, list[tuple[str, str]], bytes]
+    sent: tuple[str, list[tuple[str, str]], tuple[bytes]]
 
     def __call__(
         self, environ: Mapping[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         # PERF: a stray 404's status line and headers made once, not per
-        # request (see error_response's count). A copy of the list: a server
-        # may add to the one it is given.
+        # request (see error_response's count), and its body a tuple made once
+        # (-300 more). A copy of the list: a server may add to the one it is given.
         line, headers, body = self.sent
         start_response(line, headers.copy())
-        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        return () if environ["REQUEST_METHOD"] == "HEAD" else body
 
 
 def private(response: Response) -> Response:
@@ -179,7 +179,7 @@ def _plain_error(status: int, message: str, accept: str | None) -> Response:
     body = shared.body
 
     def keep(line: str, headers: list[tuple[str, str]]) -> None:
-        shared.sent = (line, headers, body)
+        shared.sent = (line, headers, (body,))
 
     Response.__call__(shared, {"REQUEST_METHOD": "GET"}, keep)  # what sending it gives
     return shared

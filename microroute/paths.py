@@ -35,12 +35,14 @@ def split(environ: Mapping[str, Any]) -> list[str]:
 
     Raises `HTTPError(400)` for a malformed escape or a segment that is not UTF-8.
     """
-    if has_escapes(environ):  # only the raw target knows where they were
-        raw = raw_path(environ)
+    path = environ.get("PATH_INFO", "")
+    # PERF: `has_escapes`, written out (a call fewer: -380 instructions of a stray 404's 25,800)
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if isinstance(target, str) and "%" in target:
+        raw = raw_path(environ)  # only the raw target knows where escapes were
         if raw is not None:
             return [_decode(segment) for segment in _segments(raw)]
-    path = environ.get("PATH_INFO", "")
-    if path.isascii() and path[:1] == "/" and "\\" not in path:  # the usual case
+    elif path.isascii() and path[:1] == "/" and "\\" not in path:  # the usual case
         return path[1:].split("/") if len(path) > 1 else []
     return [_from_wsgi(segment) for segment in _segments(path)]
 
