@@ -51,7 +51,7 @@ class HTTPError(Exception):
         *,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        if status.__class__ is not int or not 100 <= status <= 599:
+        if status.__class__ is not int or not 200 <= status <= 599:
             # Refused here, at the handler's raise, naming what was wrong, as
             # `Response(status=...)` is (not a TypeError from deep in the app).
             status = _checked_status(status)

@@ -16,7 +16,7 @@ by the server's `wsgi.file_wrapper` where it has one; `make_conditional`
 turns a response the client already has into a 304 (see `conditional`).
 
 What HTTP cannot carry is refused where the handler makes it, naming what was
-wrong: a status that is not an int from 100 to 599 (`"200 OK"`, `0`, `True`),
+wrong: a status that is not an int from 200 to 599 (`"200 OK"`, `0`, `True`),
 a body that is not text, bytes or an iterable of bytes (`Response(123)`,
 `Response(["a"])`), a header with a control character (`headers.py`). A
 `Content-Length` set by hand that is not the body's length is refused when the
@@ -120,7 +120,7 @@ class Response:
         """
         # Built directly, not through __init__: there is nothing to check in
         # what the framework sets itself, and this is every JSON response.
-        if status.__class__ is not int or not 100 <= status <= 599:
+        if status.__class__ is not int or not 200 <= status <= 599:
             status = _checked_status(status)
         response = cls.__new__(cls)
         response.status = status
@@ -137,7 +137,7 @@ class Response:
     @classmethod
     def html(cls, html: str, status: int = 200, headers: HeaderItems | None = None) -> Response:
         """An HTML page: `Response.html("<h1>Hi</h1>")`, as UTF-8."""
-        if status.__class__ is not int or not 100 <= status <= 599:
+        if status.__class__ is not int or not 200 <= status <= 599:
             status = _checked_status(status)
         response = cls.__new__(cls)  # as in `json`
         response.status = status
@@ -316,8 +316,10 @@ def _checked_status(status: object) -> int:
             f"A response status must be an int (404, HTTPStatus.NOT_FOUND), "
             f"not {type(status).__name__}: {status!r}"
         )
-    if not 100 <= status <= 599:
-        raise ValueError(f"A response status must be from 100 to 599, not {status}")
+    # A 1xx is not a final answer: the server sends `100 Continue` itself, and a
+    # WSGI app that "answered" 101 would leave the client waiting for the real one.
+    if not 200 <= status <= 599:
+        raise ValueError(f"A response status must be from 200 to 599, not {status}")
     return int(status)
 
 

@@ -718,8 +718,8 @@ def test_http_error_keeps_its_extra_headers(site: Client) -> None:
         ("length", "999", "Header Content-Length 999 is not the body's length, 5 bytes"),
         ("late-length", "4", "Header Content-Length 4 is not the body's length, 5 bytes"),
         ("status", "200 OK", "A response status must be an int"),
-        ("status", "0", "A response status must be from 100 to 599, not 0"),
-        ("late-status", "600", "A response status must be from 100 to 599, not 600"),
+        ("status", "0", "A response status must be from 200 to 599, not 0"),
+        ("late-status", "600", "A response status must be from 200 to 599, not 600"),
         ("late-status", "200 OK", "A response status must be an int"),
         ("body", "a", "A response body's chunks must be bytes, not str"),
         # Set after the response was made: refused before anything is sent,
@@ -862,7 +862,7 @@ def test_an_http_error_with_headers_http_cannot_carry_is_a_500(site: Client) -> 
 @pytest.mark.parametrize(
     ("status", "logged"),
     [("'404'", "A response status must be an int (404, HTTPStatus.NOT_FOUND), not str: '404'"),
-     ("999", "A response status must be from 100 to 599, not 999")],
+     ("999", "A response status must be from 200 to 599, not 999")],
 )
 def test_an_http_error_with_a_status_http_cannot_send_is_refused_where_it_is_raised(
     make_client: Callable[..., Client], status: str, logged: str

@@ -509,8 +509,9 @@ def test_repr_shows_the_status() -> None:
     ("status", "error", "says"),
     [("200 OK", TypeError, "not str: '200 OK'"), (True, TypeError, "not bool"),
      (200.0, TypeError, "not float"), (None, TypeError, "not NoneType"),
-     (0, ValueError, "from 100 to 599, not 0"), (600, ValueError, "not 600"),
-     (99, ValueError, "not 99"), (-200, ValueError, "not -200")],
+     (0, ValueError, "from 200 to 599, not 0"),
+     (600, ValueError, "not 600"), (99, ValueError, "not 99"), (-200, ValueError, "not -200"),
+     (100, ValueError, "not 100"), (101, ValueError, "not 101"), (199, ValueError, "not 199")],
 )
 def test_a_status_http_cannot_send_is_refused_at_construction(
     status: Any, error: type[Exception], says: str
