@@ -22,7 +22,7 @@ from wsgiref.validate import validator
 import pytest
 from werkzeug.test import Client
 
-from conftest import Server, write_tree
+from helpers import Server, write_tree
 
 MakeClient = Callable[..., Client]
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

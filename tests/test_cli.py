@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cli_env, run_cli, write_tree
+from helpers import ROOT, cli_env, run_cli, write_tree
 
 DEMO_TABLE = """\
 File                           | Becomes                      | Returns
@@ -83,14 +83,11 @@ VERSION = "1.0"
 """
 
 
-
 def project(root: Path, files: dict[str, str] = SHOP) -> Path:
     """`root/shop.py` (its `app`) over the route folder `root/app`; returns root."""
     write_tree(root, files)
     (root / "shop.py").write_text(textwrap.dedent(SHOP_MODULE))
     return root
-
-
 
 
 # -- routes ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from wsgiref.validate import validator
 import pytest
 from werkzeug.test import Client
 
-from conftest import BufferedClient, write_tree
+from helpers import BufferedClient, write_tree
 from microroute import App
 
 ROUTES = {

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server
 from demo_app.store import DB_ENV_VAR
+from helpers import Server
 
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Server, unwritable
 from demo_app.store import DB_ENV_VAR
 from demo_databases import DemoDatabase, PostgresDatabase
+from helpers import Server, unwritable
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
 THREADS, POSTS_PER_THREAD = 4, 100

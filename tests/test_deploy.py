@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, Server, benchmark_module, nginx
 from demo_databases import PostgresDatabase
+from helpers import ROOT, Server, benchmark_module, nginx
 
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 SECONDS, CLIENTS = 6.0, 4  # bounded: a few thousand requests on 2 cores

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import pytest
 
-from conftest import ROOT, cli_env, free_port, processes, stop_process, write_tree
+from helpers import ROOT, cli_env, free_port, processes, stop_process, write_tree
 
 T = TypeVar("T")
 

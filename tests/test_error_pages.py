@@ -13,8 +13,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from test_pages import HTML, MakeClient, Tree, browse, fetch, layout, page, refusal
 from werkzeug.test import Client
+
+from helpers import HTML, MakeClient, Tree, browse, fetch, layout, page, refusal
 
 CRASH = "def Page():\n    raise RuntimeError('the page broke')\n"
 

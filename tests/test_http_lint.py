@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Server
+from helpers import ROOT, Server
 
 pytest.importorskip("redbot", reason="REDbot lints the answers: pip install redbot")
 

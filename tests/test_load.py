@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server, benchmark_module
 from demo_app.store import DB_ENV_VAR
+from helpers import Server, benchmark_module
 
 # Bounded so that CI stays quick, and so that the ~1,000 loopback connections a
 # second (gunicorn's sync worker closes each one) stay well under the ~28,000

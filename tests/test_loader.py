@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
-from conftest import write_tree
+from helpers import write_tree
 from microroute import App, RouteError, loader, segments
 from microroute.loader import Route
 

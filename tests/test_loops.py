@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from microroute import loops
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, write_tree
+from helpers import run_cli, write_tree
 from microroute.mistakes import likely_mistakes, meant_name
 
 PAGE = "def Page():\n    return '<h1>hi</h1>'\n"

@@ -1,197 +1,271 @@
-"""The proxy in full (SPEC §9): `proxy(request, handle)` wraps everything after it,
-and `config = {"matcher": [...]}` limits where it runs.
+"""`proxy.py` at the root of the tree (README, "The proxy: around every request").
 
-The proxies here are the ones a site writes: CORS for an API (answering the
-preflight itself, and marking every `/api` answer, the framework's own 404,
-405, 308 and 500 included) and a header-adding proxy limited by a matcher.
+`proxy(request)` runs before routing: a `Response` answers the request, `None`
+lets it through. `proxy(request, handle)` wraps everything after it: it may
+change or replace any answer, the framework's own and the fallback's too, and
+may be `async def`. (A CORS proxy limited by a matcher: test_proxy_cors.py.)
+
 Requests go through werkzeug's `Client` over `wsgiref.validate` (conftest).
-(The simple `proxy(request)` is tested with layouts and not-found pages, in
-test_pages.py.)
 """
 
 from __future__ import annotations
 
 import io
-import warnings
-from pathlib import Path
-from wsgiref.validate import WSGIWarning
 
 import pytest
-from test_pages import BROWSER, MakeClient, Tree, fetch, page, refusal
 from werkzeug.test import Client
 
-ORIGIN = "https://shop.example"
+from helpers import (
+    BROWSER,
+    HTML,
+    Legacy,
+    MakeClient,
+    Recorder,
+    Tree,
+    browse,
+    fetch,
+    json_error,
+    page,
+    refusal,
+)
+from microroute import App
 
-CORS_PROXY = """
-from microroute import Response
+# -- proxy.py --------------------------------------------------------------------
 
-ALLOWED_ORIGINS = {"https://shop.example"}
-config = {"matcher": ["/api/:path*"]}
 
-def proxy(request, handle):
-    origin = request.headers.get("Origin")
-    allowed = origin in ALLOWED_ORIGINS
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        # The preflight: answered here, before any route sees it.
-        response = Response("", status=204)
-        if allowed:
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
-            response.headers["Access-Control-Max-Age"] = "600"
-    else:
-        response = handle(request)
-    if allowed:
-        response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers.add("Vary", "Origin")
-    return response
+PROXY = """
+from microroute import HTTPError, Response
+
+def proxy(request):
+    if request.headers.get("X-Maintenance"):
+        return Response("down for maintenance", status=503, headers={"Retry-After": "60"})
+    if request.path == "/old-about":
+        return Response.redirect("/about", 308)
+    if request.path.startswith("/admin") and request.headers.get("Authorization") != "Bearer ok":
+        raise HTTPError(401, "Sign in first")
+    if request.headers.get("X-Echo"):
+        return Response.json({
+            "path": request.path,
+            "method": request.method,
+            "echo": request.headers["x-echo"],
+            "query": request.query.get("q"),
+        })
+    return None
 """
 
-API_SITE = {
-    "proxy.py": CORS_PROXY,
+PROXIED_SITE = {
+    "proxy.py": PROXY,
     "about/page.py": page("about"),
+    "admin/page.py": page("admin area"),
     "api/items/route.py": """
-        from microroute import HTTPError, Response
+        from microroute import Response
 
-        def GET(request):
-            if request.query.get("fail") == "crash":
-                raise RuntimeError("the handler broke")
-            if request.query.get("fail") == "teapot":
-                raise HTTPError(418, "short and stout")
+        def GET():
             return Response.json(["hat"])
 
         def POST(request):
-            return Response.json(request.json(), status=201)
+            return Response.json({"handler saw": request.json()}, status=201)
     """,
 }
 
 
 @pytest.fixture
-def api(make_client: MakeClient) -> Client:
-    return make_client(API_SITE)
-
-
-def from_shop(
-    client: Client, method: str, path: str, **options: object
-) -> tuple[int, dict[str, str]]:
-    """A request from the shop's origin: its status and headers."""
-    headers = {"Origin": ORIGIN, **options.pop("headers", {})}  # type: ignore[dict-item]
-    with warnings.catch_warnings():
-        # wsgiref.validate warns of a method it does not know ("FOO"): that is the point.
-        warnings.simplefilter("ignore", WSGIWarning)
-        response = fetch(client, method, path, headers=headers, **options)
-    return response.status_code, {name: value for name, value in response.headers.items()}
-
-
-def test_the_preflight_is_answered_by_the_proxy(api: Client) -> None:
-    status, headers = from_shop(
-        api, "OPTIONS", "/api/items",
-        headers={"Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
-    )
-    assert status == 204
-    assert headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert headers["Access-Control-Allow-Methods"] == "GET, POST, PUT, PATCH, DELETE"
-    assert headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
-    assert "Allow" not in headers  # not the route's automatic OPTIONS
+def proxied(make_client: MakeClient) -> Client:
+    return make_client(PROXIED_SITE)
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "status"),
+    ("method", "path"),
     [
-        ("GET", "/api/items", 200),
-        ("POST", "/api/items", 201),
-        ("GET", "/api/nothing-here", 404),  # the framework's own 404
-        ("DELETE", "/api/items", 405),  # the framework's own 405
-        ("GET", "/api/items/", 308),  # the framework's own redirect
-        ("GET", "/api/items?fail=teapot", 418),  # a handler's HTTPError
-        ("GET", "/api/items?fail=crash", 500),  # a handler's crash
-        ("FOO", "/api/items", 501),  # a method HTTP does not know
+        ("GET", "/about"),
+        ("GET", "/api/items"),
+        ("GET", "/no/route/here"),  # no route: still the proxy's answer, not a 404
+        ("DELETE", "/about"),  # a 405 for the router: the proxy answers first
+        ("POST", "/about/"),  # before the 308 too
     ],
 )
-def test_every_api_answer_gets_the_cors_header(
-    api: Client, method: str, path: str, status: int
-) -> None:
-    got, headers = from_shop(api, method, path, json={"name": "hat"} if method == "POST" else None)
-    assert got == status
-    assert headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert headers["Vary"] == "Origin"
+def test_a_proxy_response_answers_before_routing(proxied: Client, method: str, path: str) -> None:
+    response = fetch(proxied, method, path, headers={"X-Maintenance": "1"})
+    assert response.status_code == 503
+    assert response.text == "down for maintenance"
+    assert response.headers["Retry-After"] == "60"
 
 
-def test_the_framework_keeps_its_own_headers_under_the_proxy(api: Client) -> None:
-    status, headers = from_shop(api, "DELETE", "/api/items")
-    assert (status, headers["Allow"]) == (405, "GET, HEAD, OPTIONS, POST")
+def test_a_proxy_returning_none_lets_the_request_through(proxied: Client) -> None:
+    assert fetch(proxied, "GET", "/about").text == "about"
+    assert fetch(proxied, "GET", "/api/items").get_json() == ["hat"]
+    assert json_error(fetch(proxied, "GET", "/nowhere"), 404) == "Not Found"
+    assert fetch(proxied, "DELETE", "/about").status_code == 405
 
 
-def test_an_origin_not_allowed_gets_no_cors_header(api: Client) -> None:
-    response = fetch(api, "GET", "/api/items", headers={"Origin": "https://evil.example"})
+def test_a_proxy_can_redirect(proxied: Client) -> None:
+    response = fetch(proxied, "GET", "/old-about")
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/about"
+    assert response.data == b""
+
+
+def test_a_proxy_sees_the_path_method_headers_and_query(proxied: Client) -> None:
+    response = fetch(proxied, "PATCH", "/anything/at/all?q=42", headers={"X-Echo": "hi"})
     assert response.status_code == 200
-    assert "Access-Control-Allow-Origin" not in response.headers
+    assert response.get_json() == {
+        "path": "/anything/at/all", "method": "PATCH", "echo": "hi", "query": "42"
+    }
 
 
-def test_a_marked_framework_answer_is_not_marked_for_everyone(api: Client) -> None:
-    # The framework builds its own 404 once and sends it many times: the
-    # proxy is handed a copy of it to change, never the one all requests share.
-    for _ in range(2):
-        status, headers = from_shop(api, "GET", "/api/nothing-here")
-        assert status == 404
-        vary = fetch(api, "GET", "/api/nothing-here").headers.get_all("Vary")
-        assert vary == ["Accept", "Origin"]  # the framework's own, and the proxy's once
-    outside = fetch(api, "GET", "/nothing-here", headers={"Origin": ORIGIN})
-    assert outside.status_code == 404
-    assert "Access-Control-Allow-Origin" not in outside.headers
-    assert outside.headers.get_all("Vary") == ["Accept"]
+def test_a_proxy_raising_http_error_401_gives_401(proxied: Client) -> None:
+    assert json_error(fetch(proxied, "GET", "/admin"), 401) == "Sign in first"
+    html = browse(proxied, "/admin")
+    assert html.status_code == 401
+    assert html.content_type == HTML
+    assert "Sign in first" in html.text
+    allowed = fetch(proxied, "GET", "/admin", headers={"Authorization": "Bearer ok"})
+    assert allowed.text == "admin area"
 
 
-def test_the_matcher_leaves_other_paths_alone(api: Client) -> None:
-    status, headers = from_shop(api, "GET", "/about")
-    assert status == 200
-    assert "Access-Control-Allow-Origin" not in headers
-    assert "Vary" not in headers
-    # The route's own automatic OPTIONS, outside the matcher.
-    status, headers = from_shop(api, "OPTIONS", "/about",
-                                headers={"Access-Control-Request-Method": "GET"})
-    assert (status, headers["Allow"]) == (204, "GET, HEAD, OPTIONS")
-
-
-def test_the_matcher_leaves_public_files_alone(make_client: MakeClient, tmp_path: Path) -> None:
-    (tmp_path / "public").mkdir()
-    (tmp_path / "public" / "site.css").write_text("body { color: teal }")
-    client = make_client(API_SITE)  # its app folder is tmp_path / "app": public/ is beside it
-    status, headers = from_shop(client, "GET", "/site.css")
-    assert (status, headers["Content-Type"]) == (200, "text/css; charset=utf-8")
-    assert "Access-Control-Allow-Origin" not in headers
-    # A proxy without a matcher runs before public files too (SPEC §8).
-    everywhere = CORS_PROXY.replace('config = {"matcher": ["/api/:path*"]}', "")
-    client = make_client(API_SITE | {"proxy.py": everywhere})
-    status, headers = from_shop(client, "GET", "/site.css")
-    assert (status, headers["Access-Control-Allow-Origin"]) == (200, ORIGIN)
-
-
-def test_the_matcher_sees_the_path_the_router_sees(api: Client) -> None:
-    # "/api%2Fitems" is one segment, "api/items": the router serves nothing
-    # there, and the proxy, seeing the same segment, does not run either.
-    response = fetch(api, "GET", "/api%2Fitems", headers={"Origin": ORIGIN})
-    assert response.status_code == 404
-    assert "Access-Control-Allow-Origin" not in response.headers
-
-
-def test_a_path_the_router_refuses_is_judged_loosely_by_the_matcher(
+def test_reading_the_body_in_the_proxy_leaves_it_for_the_handler(
     make_client: MakeClient,
 ) -> None:
-    source = (
-        "config = {'matcher': '/admin/:rest*'}\n\n"
-        "def proxy(request, handle):\n"
-        "    response = handle(request)\n"
-        "    response.headers['X-Guarded'] = 'yes'\n"
-        "    return response\n"
-    )
-    client = make_client({"proxy.py": source, "admin/page.py": page("admin"),
-                          "about/page.py": page("about")})
-    guarded = fetch(client, "GET", "/admin/%ZZ")  # a malformed escape: the router's 400
-    assert (guarded.status_code, guarded.headers.get("X-Guarded")) == (400, "yes")
-    outside = fetch(client, "GET", "/about/%ZZ")
-    assert outside.status_code == 400
-    assert "X-Guarded" not in outside.headers
+    client = make_client({
+        **PROXIED_SITE,
+        "proxy.py": """
+            from microroute import Response
+
+            def proxy(request):
+                if request.method == "POST" and request.json().get("forbidden"):
+                    return Response.json({"error": "refused by the proxy"}, status=403)
+                return None
+        """,
+    })
+    refused = fetch(client, "POST", "/api/items", json={"forbidden": True})
+    assert refused.status_code == 403
+    assert refused.get_json() == {"error": "refused by the proxy"}
+    passed = fetch(client, "POST", "/api/items", json={"name": "scarf"})
+    assert passed.status_code == 201
+    assert passed.get_json() == {"handler saw": {"name": "scarf"}}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        """
+        import asyncio
+        from microroute import Response
+
+        async def proxy(request):
+            await asyncio.sleep(0)
+            if request.path == "/blocked":
+                return Response("no", status=403)
+            return None
+        """,
+        """
+        from microroute import Response
+
+        def proxy(request, /):
+            return Response("no", status=403) if request.path == "/blocked" else None
+        """,
+    ],
+    ids=["async", "positional-only"],
+)
+def test_proxy_signatures_that_work(make_client: MakeClient, source: str) -> None:
+    client = make_client({"proxy.py": source, "about/page.py": page("about")})
+    blocked = fetch(client, "GET", "/blocked")
+    assert (blocked.status_code, blocked.text) == (403, "no")
+    assert fetch(client, "GET", "/about").text == "about"
+
+
+def test_a_proxy_with_no_parameter_works(make_client: MakeClient) -> None:
+    client = make_client({
+        "proxy.py": "from microroute import Response\n\n"
+                    "def proxy():\n    return Response('closed', status=503)\n",
+        "about/page.py": page("about"),
+    })
+    assert fetch(client, "GET", "/about").text == "closed"
+
+
+@pytest.mark.parametrize(
+    ("returned", "type_name"), [("'ok'", "str"), ("{'a': 1}", "dict"), ("True", "bool")]
+)
+def test_a_proxy_returning_anything_else_is_a_500_naming_the_file(
+    make_client: MakeClient, returned: str, type_name: str
+) -> None:
+    client = make_client({
+        "proxy.py": f"def proxy(request):\n    return {returned}\n",
+        "about/page.py": page("about"),
+    })
+    log = io.StringIO()
+    response = fetch(client, "GET", "/about", errors_stream=log)
+    assert json_error(response, 500) == "Internal Server Error"
+    assert f"app/proxy.py: proxy() returned {type_name}" in log.getvalue()
+
+
+def test_a_proxy_that_raises_is_a_500_with_the_traceback_in_the_log(
+    make_client: MakeClient,
+) -> None:
+    client = make_client({
+        "proxy.py": "def proxy(request):\n    raise RuntimeError('proxy broke')\n",
+        "about/page.py": page("about"),
+    })
+    log = io.StringIO()
+    response = fetch(client, "GET", "/about", errors_stream=log)
+    assert json_error(response, 500) == "Internal Server Error"
+    assert "RuntimeError: proxy broke" in log.getvalue()
+    assert "proxy.py" in log.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("def proxy(request, handle, extra):\n    return None\n", "app/proxy.py"),
+        ("def middleware(request):\n    return None\n", "app/proxy.py defines no proxy"),
+        ("def Proxy(request):\n    return None\n", "Found 'Proxy'"),
+        ("def proxy(request:\n", "app/proxy.py failed to import: SyntaxError"),
+    ],
+    ids=["three-params", "missing", "capitalized", "syntax-error"],
+)
+def test_a_bad_proxy_is_a_route_error_naming_the_file(
+    tree: Tree, source: str, expected: str
+) -> None:
+    assert expected in refusal(tree({"proxy.py": source, "about/page.py": page("about")}))
+
+
+def test_proxy_with_a_fallback_runs_first_then_none_reaches_the_fallback(
+    make_client: MakeClient,
+) -> None:
+    legacy = Recorder()
+    client = make_client(PROXIED_SITE, fallback=legacy)
+    # The proxy runs first, for the fallback's paths too.
+    blocked = fetch(client, "GET", "/legacy", headers={"X-Maintenance": "1"})
+    assert blocked.status_code == 503
+    assert legacy.paths == []
+    # None: an unmatched path goes on to the fallback, a matched one to its route.
+    assert fetch(client, "GET", "/legacy").text == "from the fallback"
+    assert legacy.paths == ["/legacy"]
+    assert fetch(client, "GET", "/about").text == "about"
+    assert legacy.paths == ["/legacy"]
+
+
+def test_a_proxy_below_the_root_is_only_a_helper(make_client: MakeClient) -> None:
+    client = make_client({
+        # Would block everything, if it were a proxy; and its signature is not a proxy's.
+        "api/proxy.py": (
+            "from microroute import Response\n\n"
+            "TARGET = 'upstream'\n\n"
+            "def proxy(a, b, c):\n    return Response('blocked', status=403)\n"
+        ),
+        "api/items/route.py": (
+            "from microroute import Response\n"
+            "from ..proxy import TARGET\n\n"
+            "def GET():\n    return Response(TARGET)\n"
+        ),
+    })
+    response = fetch(client, "GET", "/api/items")
+    assert (response.status_code, response.text) == (200, "upstream")
+    assert fetch(client, "GET", "/api/proxy").status_code == 404
+
+
+def test_a_tree_without_proxy_has_none(tree: Tree) -> None:
+    assert App(tree({"about/page.py": page("about")})).proxy is None
 
 
 # -- replacing, timing, and the fallback -----------------------------------------
@@ -210,12 +284,6 @@ def proxy(request, handle):
     response.headers["X-Frame-Options"] = "DENY"
     return response
 """
-
-
-class Legacy:
-    def __call__(self, environ: dict[str, object], start_response: object) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/plain")])  # type: ignore[operator]
-        return [b"legacy"]
 
 
 def test_a_proxy_adds_headers_to_a_page_and_can_replace_an_answer(make_client: MakeClient) -> None:

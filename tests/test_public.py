@@ -23,7 +23,7 @@ from werkzeug.http import http_date
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client, EnvironBuilder
 
-from conftest import BufferedClient, Server, write_tree
+from helpers import BufferedClient, Server, write_tree
 from microroute import App, RouteError
 from microroute.cli import main as cli_main
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from conftest import ROOT, write_tree
+from helpers import ROOT, write_tree
 from microroute import App, HTTPError
 
 README = (ROOT / "README.md").read_text()

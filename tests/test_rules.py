@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_tree
+from helpers import write_tree
 from microroute import App, RouteError
 
 Tree = Callable[[dict[str, str]], Path]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server, cli_env, run_cli
+from helpers import Server, cli_env, run_cli
 
 FILES = [
     "README.md", "__init__.py", "app/api/hello/route.py", "app/layout.py", "app/page.py",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
-from conftest import ROOT, Server, write_tree
+from helpers import ROOT, Server, write_tree
 from microroute import App
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}

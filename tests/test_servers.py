@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Server, processes, write_tree
+from helpers import ROOT, Server, processes, write_tree
 
 README = (ROOT / "README.md").read_text()
 PUBLIC_FILE = bytes(range(256)) * 4096  # 1 MiB in public/: each server's file_wrapper sends it

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from conftest import free_port, unwritable
 from demo_app.store import (
     DATABASE_URL_ENV_VAR,
     DB_ENV_VAR,
@@ -33,6 +32,7 @@ from demo_app.store import (
     default_store,
 )
 from demo_databases import DemoDatabase, PostgresDatabase
+from helpers import free_port, unwritable
 
 SEEDS: list[Product] = [
     {"id": 1, "name": "Keyboard", "price": 999},

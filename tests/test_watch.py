@@ -15,7 +15,7 @@ import pytest
 from werkzeug.test import Client
 
 import microroute
-from conftest import write_tree
+from helpers import write_tree
 from microroute.dev import DevApp, outermost, project_folder
 from microroute.watch import Watcher, is_project_folder, snapshot
 
