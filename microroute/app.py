@@ -15,8 +15,9 @@ Steps 2 to 4 are `App.handle(request) -> Response`, which a test may call
 without WSGI; where the tree has a `proxy.py`, it runs first and may answer
 by itself. Every answer is a `Response` by the time it reaches step 5: the
 handler's, the framework's own (404, 405, 501, 308), the fallback app's, and
-the one for an error on the way (`App.failed`: an `HTTPError` becomes its
-status, anything else a 500 whose traceback goes to the server's log).
+the one for an error on the way (`App.failed`: an `HTTPError`, or an
+exception that `App(errors=...)` maps to one, becomes its status; anything
+else a 500 whose traceback goes to the server's log).
 The files of `public/` are routes too (see `public.py`): step 2 finds them,
 and their GET sends the file.
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html import escape
 from pathlib import Path
 from types import EllipsisType
@@ -54,6 +55,13 @@ class App:
     how microroute moves into an existing Flask or Django app one folder
     at a time. `public_dir` is the folder served from the site's root
     (by default `public/` beside `app_dir`; None serves none).
+
+    `errors` maps the app's own exceptions to answers, wherever they are
+    raised (a handler, a page, the proxy): an exception of a class it
+    names, or of a subclass, is answered as that `HTTPError` would be, with
+    nothing logged (`App.answer_for`); any other is a 500, as before.
+
+        App(app_dir, errors={StoreBusyError: HTTPError(503, "Busy; try again.")})
     """
 
     def __init__(
@@ -64,11 +72,13 @@ class App:
         max_body_size: int = 1 << 20,
         fallback: WSGIApp | None = None,
         public_dir: str | os.PathLike[str] | EllipsisType | None = ...,
+        errors: Mapping[type[Exception], HTTPError] | None = None,
     ) -> None:
         self.app_dir = Path(app_dir)
         self.debug = debug
         self.max_body_size = max_body_size
         self.fallback = fallback
+        self.errors = _checked_errors(errors or {})
         tree = load_tree(app_dir)
         self.routes: list[Route] = tree.routes
         if public_dir is ...:
@@ -277,15 +287,16 @@ class App:
                 if not isinstance(html, str):
                     raise _not_html(html, failing)
             return Response.html(html, _PAGES[page.name])
-        except HTTPError as error:
-            not_found = self.not_found_page(request) if error.status == 404 else None
+        except Exception as error:
+            answer = self.answer_for(error)
+            if answer is None:  # a failure: the error page's, for a browser
+                if failing.error is None or not prefers_html(request.environ):
+                    raise
+                return self.error_page(failing.error, request)
+            not_found = self.not_found_page(request) if answer.status == 404 else None
             if not_found is None or page.name != "Page":
-                raise
+                raise  # the HTTPError's own answer (`App.failed`)
             return vary_on_accept(self.render(not_found, request))  # chosen by Accept
-        except Exception:
-            if failing.error is None or not prefers_html(request.environ):
-                raise
-            return self.error_page(failing.error, request)
 
     def error_page(self, page: Handler, request: Request) -> Response:
         """The nearest error.py's `Error(error, request)` for the exception
@@ -316,11 +327,25 @@ class App:
         return html
 
     def failed(self, error: Exception, environ: dict[str, Any]) -> Response:
-        """The answer for an exception on the way: an `HTTPError`'s status,
-        or a 500 (called while it is being handled, for its traceback)."""
+        """The answer for an exception on the way: an `HTTPError`'s status
+        (or that of the one `errors=` names for it), else a 500 (called while
+        it is being handled, for its traceback)."""
+        answer = self.answer_for(error)
+        if answer is None:
+            return self.crash(environ)
+        return self.error(environ, answer)
+
+    def answer_for(self, error: Exception) -> HTTPError | None:
+        """The `HTTPError` an exception is answered with: itself, if it is one;
+        else the one `App(errors=...)` names for its class or the nearest of
+        its base classes (as Flask's and Starlette's handlers are looked up);
+        None for a failure, which is a 500."""
         if isinstance(error, HTTPError):
-            return self.error(environ, error)
-        return self.crash(environ)
+            return error
+        for kind in type(error).__mro__:
+            if kind in self.errors:
+                return self.errors[kind]
+        return None
 
     def error(self, environ: dict[str, Any], error: HTTPError) -> Response:
         """The response for an `HTTPError`: a redirect, or an error body."""
@@ -364,6 +389,23 @@ def _not_html(returned: object, handler: Handler) -> TypeError:
         f"{handler.file}: {handler.name}() returned {type(returned).__name__}, "
         f"expected {expected}."
     )
+
+
+def _checked_errors(
+    errors: Mapping[type[Exception], HTTPError],
+) -> dict[type[Exception], HTTPError]:
+    """`App(errors=...)`, refused at start-up unless it maps exception classes
+    to `HTTPError`s (a bare status, `{KeyError: 404}`, would otherwise fail
+    only when the exception first happens)."""
+    for kind, answer in errors.items():
+        if not (isinstance(kind, type) and issubclass(kind, Exception)):
+            raise TypeError(f"App(errors=...): {kind!r} is not an exception class.")
+        if not isinstance(answer, HTTPError):
+            raise TypeError(
+                f"App(errors=...): {kind.__name__} maps to {answer!r}, not an HTTPError"
+                f" (say, {kind.__name__}: HTTPError(503, 'Try again shortly.'))."
+            )
+    return dict(errors)
 
 
 def _invoke(handler: Handler, *arguments: Any) -> Any:
