@@ -215,6 +215,10 @@ def test_every_other_block_runs(source: str, monkeypatch: pytest.MonkeyPatch) ->
         assert (raised.value.status, raised.value.details) == (
             422, {"fields": {"price": "must be ≥ 0"}}
         )
+    elif "errors=" in source:  # exceptions of one's own, each mapped to its answer
+        for kind, answer in app.errors.items():
+            assert app.answer_for(kind("why")) is answer
+        assert app.answer_for(ValueError("not mapped")) is None
     elif "Response(" in source:
         response = namespace["response"]
         assert response.headers["Cache-Control"] == "no-store"

@@ -8,7 +8,7 @@ file of `demo_app/public/` (`/products.js`); the document around the page is
 
 from html import escape
 
-from ..api._lib.products import offset_of, store, store_errors_as_http_errors
+from ..api._lib.products import offset_of, store
 
 # Newest first, so a product just added is always on the first page; a page
 # holds fewer than the API's largest `limit`, so that one request for a page
@@ -16,7 +16,6 @@ from ..api._lib.products import offset_of, store, store_errors_as_http_errors
 PAGE_SIZE = 100
 
 
-@store_errors_as_http_errors
 def Page(request):
     offset = offset_of(request)  # not a whole number: a 400 naming it
     # One more than a page: whether there are older products to link to.

@@ -6,14 +6,12 @@ relative import: `from .._lib.products import ...`.
 
 from __future__ import annotations
 
-import functools
 import hmac
 import os
-from collections.abc import Callable
 from typing import Any
 
-from demo_app.store import StoreBusyError, StoreFullError, default_store
-from microroute import HTTPError, Request, Response
+from demo_app.store import default_store
+from microroute import HTTPError, Request
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
 MAX_NAME = 200
@@ -24,26 +22,6 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 NAME_RULE = f"must be a string of 1 to {MAX_NAME} characters"
 PRICE_RULE = "must be an integer ≥ 0"
 MAX_PRICE = 2**63 - 1  # SQLite's largest integer
-
-
-def store_errors_as_http_errors(handler: Callable[..., Response]) -> Callable[..., Response]:
-    """What the store cannot do is the server's answer, not a 500: a database
-    still locked after its busy timeout is a 503 (the client may simply try
-    again); a full database or disk is a 507, since trying again soon will not
-    help until someone makes room."""
-
-    @functools.wraps(handler)  # keeps the signature the framework reads
-    def guarded(*args: Any) -> Response:
-        try:
-            return handler(*args)
-        except StoreBusyError:
-            raise HTTPError(503, "The database is busy; try again shortly.",
-                            {"Retry-After": "1"}) from None
-        except StoreFullError:
-            raise HTTPError(507, "The database is full, so nothing was saved;"
-                                 " reading still works.") from None
-
-    return guarded
 
 
 def store():

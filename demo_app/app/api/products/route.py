@@ -2,17 +2,15 @@
 
 from microroute import Response
 
-from .._lib.products import fields_of, page_of, store, store_errors_as_http_errors
+from .._lib.products import fields_of, page_of, store
 
 
-@store_errors_as_http_errors
 def GET(request):
     """Oldest first (`?order=newest`: newest first); `?q=` filters by name,
     `?limit=` and `?offset=` page."""
     return Response.json(store().list_products(**page_of(request)))
 
 
-@store_errors_as_http_errors
 def POST(request):
     """`{"name": "Monitor", "price": 14999}` -> 201, with the new product's URL."""
     product = store().create(**fields_of(request))

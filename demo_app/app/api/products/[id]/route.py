@@ -10,24 +10,20 @@ from ..._lib.products import (
     product_id,
     require_admin,
     store,
-    store_errors_as_http_errors,
 )
 
 
-@store_errors_as_http_errors
 def GET(request, params):
     identifier = product_id(params)
     return Response.json(found(store().get(identifier), identifier))
 
 
-@store_errors_as_http_errors
 def PUT(request, params):
     require_admin(request)
     identifier = product_id(params)
     return Response.json(found(store().replace(identifier, **fields_of(request)), identifier))
 
 
-@store_errors_as_http_errors
 def PATCH(request, params):
     require_admin(request)
     identifier = product_id(params)
@@ -35,7 +31,6 @@ def PATCH(request, params):
     return Response.json(found(product, identifier))
 
 
-@store_errors_as_http_errors
 def DELETE(request, params):
     require_admin(request)
     identifier = product_id(params)
