@@ -36,11 +36,12 @@ from typing import Any
 from . import fallback, loops, paths
 from .errors import HTTPError, error_response, prefers_html, private, vary_on_accept
 from .fallback import WSGIApp
-from .loader import METHODS, Handler, Route, load_tree
+from .loader import load_tree
 from .public import check_conflicts, load_public
 from .request import Request
 from .response import Response, StartResponse
-from .router import Params, Router
+from .router import Router
+from .routes import METHODS, Handler, Params, Route
 
 KNOWN_METHODS = frozenset(METHODS)
 SERVER_ALLOW = ", ".join(sorted(METHODS))  # the answer to `OPTIONS *`

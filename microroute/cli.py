@@ -18,9 +18,9 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from . import __version__
-from .loader import Route
 from .mistakes import likely_mistakes
 from .public import content_type
+from .routes import Route
 from .targets import load_target
 
 

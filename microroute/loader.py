@@ -2,10 +2,11 @@
 
 `load_tree(app_dir)` walks the folders, keeps the ones holding a `route.py`
 or a `page.py` (skipping `_private` subtrees), parses each folder name with
-`segments`, lets `rules` refuse what Next.js refuses, imports each file and
-reads its handlers. Everything a request needs later (handlers, their
-arity, the `Allow` header, each page's layouts) is computed here, so serving
-does no filesystem access and no introspection.
+`segments`, lets `rules` refuse what Next.js refuses, imports each file
+(`packages`) and reads its handlers. Everything a request needs later
+(handlers, their arity, the `Allow` header, each page's layouts) is
+computed here, so serving does no filesystem access and no introspection.
+What it builds (`Route`, `Handler`) is defined in `routes`.
 
 Beside routes and pages, a tree may hold:
 
@@ -23,12 +24,9 @@ under the user's own package names.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
-import importlib.machinery
 import inspect
 import os
-import sys
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,48 +35,12 @@ from typing import Any, NamedTuple
 from . import matcher, packages, paths, rules, segments
 from .errors import HTTPError, RouteError
 from .matcher import Matcher
-from .response import Response
-from .rules import RoutableFile
+from .routes import METHODS, Handler, RoutableFile, Route, RouteKind, make_route
 from .segments import CATCH_ALL, STATIC, Segment
 
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _SORTED_METHODS = tuple(sorted(METHODS))  # as `Route.methods` lists them
-FILES = {"route.py": "route", "page.py": "page"}
+FILES = {"route.py": RouteKind.ROUTE, "page.py": RouteKind.PAGE}
 LAYOUT, NOT_FOUND, ERROR, PROXY = "layout.py", "not_found.py", "error.py", "proxy.py"
-
-# Handler and Route are built a thousand times over in a large app's start-up,
-# where a frozen dataclass costs four times a plain one: they are read-only
-# by convention. (Slots also make the attributes read on every request cheaper.)
-
-
-@dataclass(slots=True)
-class Handler:
-    """A function from a route or page file, as the loader found it."""
-
-    function: Callable[..., Any]
-    arity: int  # how many arguments it takes: f(), f(request), f(request, params)
-    is_async: bool
-    name: str  # "GET", "Page", "Layout", "NotFound", "Error" or "proxy"
-    file: str  # "app/api/products/route.py", for messages
-    layouts: tuple[Handler, ...] = ()  # a page's layouts, outermost first
-    # For a Page, Layout or NotFound: the nearest error.py's `Error` that
-    # answers for it when it fails (for a layout, one above its own folder,
-    # since an `Error` page is wrapped in the layouts of its folder).
-    error: Handler | None = None
-
-
-@dataclass(slots=True)
-class Route:
-    """One routable file: `app.routes` lists these, in match order."""
-
-    pattern: str  # "/api/products/[id]"
-    file: str  # "app/api/products/[id]/route.py"
-    kind: str  # "route", "page" or "public" (a file of public/: see `public`)
-    segments: tuple[Segment, ...]
-    methods: tuple[str, ...]  # the methods the file handles: ("GET", "POST")
-    allow: str  # the Allow header: "GET, HEAD, OPTIONS, POST"
-    handlers: dict[str, Handler]  # method -> handler, HEAD falling back to GET
-
 
 @dataclass(frozen=True)
 class NotFoundPage:
@@ -129,11 +91,6 @@ class Tree:
     proxy: Proxy | None
 
 
-def load(app_dir: str | os.PathLike[str]) -> list[Route]:
-    """The routes under `app_dir`, in match order (see `load_tree`)."""
-    return load_tree(app_dir).routes
-
-
 def load_tree(app_dir: str | os.PathLike[str]) -> Tree:
     """Read the route tree under `app_dir`; raise `RouteError` if it breaks a rule."""
     root = os.path.realpath(app_dir)
@@ -145,9 +102,12 @@ def load_tree(app_dir: str | os.PathLike[str]) -> Tree:
     if not os.path.isdir(root):
         raise RouteError(f"Route directory not found: {root}")
     with _collector_paused():
-        return _load_tree(_Tree(root))
+        return _load_tree(_Root(root))
 
 
+# Speed: App() over 1,000 route files (bench_scale's start-up) runs 244 M
+# instructions with the collector paused and the tree frozen, 257 M with
+# neither, 254 M paused without the freeze (benchmarks/README.md).
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Hold Python's cyclic garbage collector off while a tree loads.
@@ -179,30 +139,29 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _load_tree(tree: _Tree) -> Tree:
-    root = tree.root
+def _load_tree(root: _Root) -> Tree:
     try:
-        found, extras, problems = _find(tree)
-        rules.check([routable for routable, _ in found], problems)
+        routables, extras, problems = _find(root)
+        rules.check([routable for routable, _ in routables], problems)
         layouts = {
-            source.folders: _special(tree, source, "Layout", (1, 2), "(children, request)")
+            source.folders: _import_handler(root, source, _LAYOUT)
             for source in extras[LAYOUT]
         }
         errors = {
-            source.folders: _special(tree, source, "Error", (1, 2), "(error) or (error, request)",
-                                     _layouts_above(source.folders, layouts))
+            source.folders: _import_handler(root, source, _ERROR,
+                                            _layouts_above(source.folders, layouts))
             for source in extras[ERROR]
         }
         for folders, layout in layouts.items():
             layout.error = _nearest(folders[:-1], errors) if folders else None
-        routes = [_load(tree, routable, source, layouts, errors) for routable, source in found]
-        not_found = [_not_found(tree, source, layouts, errors) for source in extras[NOT_FOUND]]
+        routes = [_load(root, routable, source, layouts, errors) for routable, source in routables]
+        not_found = [_not_found(root, source, layouts, errors) for source in extras[NOT_FOUND]]
         proxy = None
-        proxy_path = os.path.join(root, PROXY)
+        proxy_path = os.path.join(root.path, PROXY)
         if os.path.isfile(proxy_path):
-            proxy = _proxy(tree, _Source((), PROXY, proxy_path))
+            proxy = _proxy(root, _Source((), PROXY, proxy_path))
     except BaseException:
-        packages.forget(tree.package)
+        packages.forget(root.package)
         raise
     _check_not_found(not_found)
     return Tree(
@@ -226,13 +185,13 @@ class _Source(NamedTuple):
     path: str  # where it is on disk
 
 
-class _Tree:
-    """Where a tree is on disk, and the private package its modules go in."""
+class _Root:
+    """The folder a tree is loaded from, and the private package its modules go in."""
 
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.name = os.path.basename(root)
-        self.package = packages.new_tree(root)
+    def __init__(self, path: str) -> None:
+        self.path = path  # real, absolute
+        self.name = os.path.basename(path)  # "app"
+        self.package = packages.new_tree(path)
 
     def shown(self, source: _Source) -> str:
         """A file as the user sees it: `app/api/products/route.py`."""
@@ -240,7 +199,7 @@ class _Tree:
 
 
 def _find(
-    tree: _Tree,
+    root: _Root,
 ) -> tuple[list[tuple[RoutableFile, _Source]], dict[str, list[_Source]], list[str]]:
     """The routable files (each placed in the URL space), the extra files by
     name, and the problems found on the way (links that cannot be followed,
@@ -278,7 +237,7 @@ def _find(
         except OSError:  # ELOOP: links that lead only to each other (or to themselves)
             if not name.startswith("."):  # (hidden: as below)
                 broken_links.append(
-                    f"The symlink {tree.shown(_Source(folders, name, ''))} -> "
+                    f"The symlink {root.shown(_Source(folders, name, ''))} -> "
                     f"{os.readlink(entry.path)} leads round in a loop of links: it has no target."
                 )
             return
@@ -286,7 +245,7 @@ def _find(
             target = os.path.realpath(entry.path)
             if target in above:
                 broken_links.append(
-                    f"The symlink {tree.shown(_Source(folders, name, ''))} -> "
+                    f"The symlink {root.shown(_Source(folders, name, ''))} -> "
                     f"{os.readlink(entry.path)} leads back to a folder above it: "
                     "it would be walked round and round. Link to another folder, or copy it."
                 )
@@ -298,33 +257,33 @@ def _find(
         elif not name.startswith(".") and not os.path.exists(entry.path):
             # (A hidden one may be an editor's lock file: Emacs links `.#route.py` to nowhere.)
             broken_links.append(
-                f"The symlink {tree.shown(_Source(folders, name, ''))} -> "
+                f"The symlink {root.shown(_Source(folders, name, ''))} -> "
                 f"{os.readlink(entry.path)} leads nowhere: its target does not exist."
             )
 
     sources: list[_Source] = []
-    visit(tree.root, (), (tree.root,))
+    visit(root.path, (), (root.path,))
     # So that the order, and every message built from it, is the same on
     # every filesystem. (By path: one string compare, where the folder
     # tuples would be compared name by name.)
     sources.sort(key=lambda source: source.path)
     problems = sorted(broken_links)
-    found: list[tuple[RoutableFile, _Source]] = []
+    routables: list[tuple[RoutableFile, _Source]] = []
     for source in sources:
         if source.filename in FILES:
             try:
-                url = _url_segments(tree, source)
+                url = _url_segments(root, source)
             except RouteError as error:  # told with the tree's other problems
                 problems.append(str(error))
                 continue
-            routable = RoutableFile(tree.shown(source), FILES[source.filename], url)
-            found.append((routable, source))
+            routable = RoutableFile(root.shown(source), FILES[source.filename], url)
+            routables.append((routable, source))
         else:
             extras[source.filename].append(source)
-    return found, extras, problems
+    return routables, extras, problems
 
 
-def _url_segments(tree: _Tree, source: _Source) -> tuple[Segment, ...]:
+def _url_segments(root: _Root, source: _Source) -> tuple[Segment, ...]:
     """What the folders above a file add to the URL (groups add nothing).
 
     A malformed folder name is a `RouteError` naming the route as Next.js
@@ -337,7 +296,7 @@ def _url_segments(tree: _Tree, source: _Source) -> tuple[Segment, ...]:
             segment = segments.parse(name)
         except segments.FolderNameError as error:
             route = _route_as_written(source.folders)
-            raise RouteError(f"{error.in_route(route)} ({tree.shown(source)})") from None
+            raise RouteError(f"{error.in_route(route)} ({root.shown(source)})") from None
         if segment is not None:
             parsed.append(segment)
     return tuple(parsed)
@@ -361,13 +320,13 @@ ByFolder = dict[tuple[str, ...], Handler]  # a folder (by its names) -> its layo
 
 
 def _load(
-    tree: _Tree, routable: RoutableFile, source: _Source, layouts: ByFolder, errors: ByFolder
+    root: _Root, routable: RoutableFile, source: _Source, layouts: ByFolder, errors: ByFolder
 ) -> Route:
     file = routable.file
-    namespace = vars(_import(tree, source))
-    if routable.kind == "page":
-        page = _handler(_required(namespace, "Page", file), "Page", file,
-                        layouts=_layouts_above(source.folders, layouts))
+    namespace = vars(_import(root, source))
+    if routable.kind is RouteKind.PAGE:
+        page = _handler(_required(namespace, "Page", file), "Page", file, _HANDLER,
+                        _layouts_above(source.folders, layouts))
         page.error = _nearest(source.folders, errors)
         handlers = {"GET": page}
     else:
@@ -376,7 +335,7 @@ def _load(
             if method in namespace:
                 function = _function(namespace, method, file)
                 if function is not None:
-                    handlers[method] = _handler(function, method, file)
+                    handlers[method] = _handler(function, method, file, _HANDLER)
         if not handlers:
             raise RouteError(
                 f"{file} defines no handler: a route file exports functions named "
@@ -385,51 +344,48 @@ def _load(
     return make_route(routable.pattern, file, routable.kind, routable.segments, handlers)
 
 
-def make_route(
-    pattern: str, file: str, kind: str, segments: tuple[Segment, ...], handlers: dict[str, Handler]
-) -> Route:
-    """A `Route` serving `handlers` (method -> handler, in sorted order), with
-    what HTTP gives every resource added: HEAD is GET without the body
-    (dropped when the response is sent), and OPTIONS lists the methods."""
-    methods = tuple(handlers)
-    allow = _allow(methods)
-    if "GET" in handlers and "HEAD" not in handlers:
-        handlers["HEAD"] = handlers["GET"]
-    if "OPTIONS" not in handlers:
-        handlers["OPTIONS"] = _automatic_options(allow)
-    return Route(pattern, file, kind, segments, methods, allow, handlers)
+class _Signature(NamedTuple):
+    """The parameters a function of the tree may take, as the loader checks them."""
+
+    who: str  # how a refusal names the function: "a handler", "Layout"
+    arities: tuple[int, ...]  # how many positional parameters it may take
+    shown: str  # as a refusal shows them: "(children, request)"
 
 
-def _special(
-    tree: _Tree,
-    source: _Source,
-    name: str,
-    arities: tuple[int, ...],
-    shape: str,
-    layouts: tuple[Handler, ...] = (),
+_HANDLER = _Signature("a handler", (0, 1, 2), "(), (request) or (request, params)")  # and Page
+_LAYOUT = _Signature("Layout", (1, 2), "(children, request)")
+_ERROR = _Signature("Error", (1, 2), "(error) or (error, request)")
+_NOT_FOUND = _Signature("NotFound", (0, 1), "(request)")
+_PROXY = _Signature("proxy", (0, 1, 2), "(request) or (request, handle)")
+
+
+def _import_handler(
+    root: _Root, source: _Source, signature: _Signature, layouts: tuple[Handler, ...] = ()
 ) -> Handler:
-    """A `layout.py` or `not_found.py`: one function, one signature."""
-    file = tree.shown(source)
-    function = _required(vars(_import(tree, source)), name, file)
-    return _handler(function, name, file, arities, shape, layouts)
+    """Import a `layout.py`, `error.py` or `not_found.py` and read the one
+    function it must export (`Layout`, `Error`, `NotFound`)."""
+    file = root.shown(source)
+    name = signature.who
+    function = _required(vars(_import(root, source)), name, file)
+    return _handler(function, name, file, signature, layouts)
 
 
-def _proxy(tree: _Tree, source: _Source) -> Proxy:
-    """A `proxy.py`: as `_special`, with its `config` read too."""
-    file = tree.shown(source)
-    namespace = vars(_import(tree, source))
+def _proxy(root: _Root, source: _Source) -> Proxy:
+    """A `proxy.py`: as `_import_handler`, with its `config` read too."""
+    file = root.shown(source)
+    namespace = vars(_import(root, source))
     function = _required(namespace, "proxy", file)
-    handler = _handler(function, "proxy", file, (0, 1, 2), "(request) or (request, handle)")
+    handler = _handler(function, "proxy", file, _PROXY)
     return Proxy(handler, matcher.from_config(namespace.get("config"), file))
 
 
 def _not_found(
-    tree: _Tree, source: _Source, layouts: ByFolder, errors: ByFolder
+    root: _Root, source: _Source, layouts: ByFolder, errors: ByFolder
 ) -> NotFoundPage:
     above = _layouts_above(source.folders, layouts)
-    handler = _special(tree, source, "NotFound", (0, 1), "(request)", above)
+    handler = _import_handler(root, source, _NOT_FOUND, above)
     handler.error = _nearest(source.folders, errors)
-    return NotFoundPage(_url_segments(tree, source), handler)
+    return NotFoundPage(_url_segments(root, source), handler)
 
 
 def _check_not_found(pages: list[NotFoundPage]) -> None:
@@ -477,22 +433,6 @@ def _required(namespace: Namespace, name: str, file: str) -> Callable[..., Any]:
     return function
 
 
-@functools.cache  # one per set of methods: at most 2⁷
-def _allow(methods: tuple[str, ...]) -> str:
-    """The Allow header of a file that defines `methods`: with HEAD where it
-    has GET, and always OPTIONS."""
-    head = ("HEAD",) if "GET" in methods else ()
-    return ", ".join(sorted({*methods, *head, "OPTIONS"}))
-
-
-@functools.cache  # one per Allow value, shared by every route with it
-def _automatic_options(allow: str) -> Handler:
-    def OPTIONS() -> Response:  # noqa: N802 (named like the handlers users write)
-        return Response(b"", 204, {"Allow": allow})
-
-    return Handler(OPTIONS, 0, False, "OPTIONS", "(the automatic OPTIONS)")
-
-
 def _function(namespace: Namespace, name: str, file: str) -> Callable[..., Any] | None:
     # The module's own names, as `from route import GET` sees them. (getattr
     # would do, but a name that is missing costs it an exception: six of
@@ -517,8 +457,7 @@ def _handler(
     function: Callable[..., Any],
     name: str,
     file: str,
-    arities: tuple[int, ...] = (0, 1, 2),
-    shape: str = "(), (request) or (request, params)",
+    signature: _Signature,
     layouts: tuple[Handler, ...] = (),
 ) -> Handler:
     code = _plain_code(function)
@@ -530,11 +469,10 @@ def _handler(
     else:
         arity = _arity_from_signature(function, name, file)
         is_async = inspect.iscoroutinefunction(function)
-    if arity not in arities:
-        what = "a handler" if shape.startswith("()") else name
+    if arity not in signature.arities:
         raise RouteError(
-            f"{name}{inspect.signature(function)} in {file}: {what} takes {shape}, "
-            "passed by position."
+            f"{name}{inspect.signature(function)} in {file}: {signature.who} takes "
+            f"{signature.shown}, passed by position."
         )
     return Handler(function, arity, is_async, name, file, layouts)
 
@@ -564,23 +502,10 @@ def _arity_from_signature(function: Callable[..., Any], name: str, file: str) ->
     return None
 
 
-def _import(tree: _Tree, source: _Source) -> types.ModuleType:
-    name = packages.module_name(tree.package, source.folders, source.filename)
-    # The module as importlib.util's spec_from_file_location and
-    # module_from_spec would make it, with the same attributes, less the work
-    # a route file never needs (asking whether it is a package, working out
-    # its bytecode's path twice more): together, a fifth of start-up.
-    loader = importlib.machinery.SourceFileLoader(name, source.path)
-    spec = importlib.machinery.ModuleSpec(name, loader, origin=source.path)
-    spec.has_location = True
-    module = types.ModuleType(name)
-    module.__spec__, module.__loader__ = spec, loader
-    module.__file__, module.__package__ = source.path, spec.parent
-    sys.modules[name] = module
+def _import(root: _Root, source: _Source) -> types.ModuleType:
+    name = packages.module_name(root.package, source.folders, source.filename)
     try:
-        loader.exec_module(module)
+        return packages.import_file(name, source.path)
     except Exception as error:
-        del sys.modules[name]
-        file = tree.shown(source)
+        file = root.shown(source)
         raise RouteError(f"{file} failed to import: {type(error).__name__}: {error}") from error
-    return module

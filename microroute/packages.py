@@ -1,4 +1,4 @@
-"""The private packages that route modules are imported into.
+"""Importing route files: the private packages their modules go in.
 
 Each route tree gets a package of its own, in which every folder of the
 tree is a package and every route file a module:
@@ -11,11 +11,11 @@ of the user's own `demo_app.app`, two apps never share a module, and a route
 file still reaches the helpers beside it with relative imports
 (`from .._lib.db import connect`).
 
-The loader imports route files by path, at start-up. The packages are made
-only when an import asks for one: a relative import in a route file asks the
-import system for `_microroute_tree_1.api._lib`, and the import system asks
-the finder below, which knows where each tree is. (Making them all up front
-cost a large app a tenth of its start-up.) The packages are bare: a folder's
+The loader imports each route file by path, at start-up, with
+`import_file`. The packages are made only when an import asks for one: a
+relative import in a route file asks the import system for
+`_microroute_tree_1.api._lib`, and the import system asks the finder below,
+which knows where each tree is. The packages are bare: a folder's
 `__path__` is the folder, and no `__init__.py` of the tree is ever run, since
 the tree is not a package of the user's.
 """
@@ -28,7 +28,7 @@ import sys
 import types
 from collections.abc import Sequence
 from importlib.abc import Loader, MetaPathFinder
-from importlib.machinery import ModuleSpec
+from importlib.machinery import ModuleSpec, SourceFileLoader
 from urllib.parse import unquote
 
 _trees: dict[str, str] = {}  # a tree's package -> its folder on disk
@@ -58,6 +58,32 @@ def module_name(package: str, folders: Sequence[str], filename: str) -> str:
     return f"{package}.{below}.{module}" if below else f"{package}.{module}"
 
 
+def import_file(name: str, path: str) -> types.ModuleType:
+    """Run the Python file at `path` as the module `name` (from `module_name`).
+
+    If the file raises, the module is not left in `sys.modules` and the
+    error is raised as it came.
+    """
+    # Speed: the module as importlib.util's spec_from_file_location and
+    # module_from_spec would make it, with the same attributes, less the work
+    # a route file never needs (asking whether it is a package, working out
+    # its bytecode's path twice more): a fifth of start-up over 1,000 route
+    # files (benchmarks/README.md, "Scale").
+    loader = SourceFileLoader(name, path)
+    spec = ModuleSpec(name, loader, origin=path)
+    spec.has_location = True
+    module = types.ModuleType(name)
+    module.__spec__, module.__loader__ = spec, loader
+    module.__file__, module.__package__ = path, spec.parent
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
 def forget(package: str) -> None:
     """Drop a tree's modules and packages, as if it had never been loaded."""
     _trees.pop(package, None)
@@ -65,6 +91,8 @@ def forget(package: str) -> None:
         del sys.modules[name]
 
 
+# Speed: packages made when an import asks for one, not one per folder up
+# front: a tenth of start-up over 1,000 route files (benchmarks/README.md).
 class _Finder(MetaPathFinder, Loader):
     """Finds, and makes, the package of a folder of a tree (see the top)."""
 

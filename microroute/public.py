@@ -38,9 +38,9 @@ from werkzeug.utils import get_content_type
 from . import conditional
 from .errors import HTTPError, RouteError, error_response
 from .headers import Headers
-from .loader import Handler, Route, make_route
 from .request import Request
 from .response import FileBody, Response
+from .routes import Handler, Route, RouteKind, make_route
 from .segments import STATIC, Segment
 
 # Python's own table only, not the machine's /etc/mime.types: the same
@@ -105,7 +105,7 @@ def _route(names: tuple[str, ...], path: str, shown: str) -> Route:
     serve = PublicFile(path, content_type(names[-1]))
     handler = Handler(serve, 1, False, "GET", file)
     segments = tuple(Segment(STATIC, name) for name in names)
-    return make_route(pattern, file, "public", segments, {"GET": handler})
+    return make_route(pattern, file, RouteKind.PUBLIC, segments, {"GET": handler})
 
 
 def check_conflicts(public: list[Route], routes: list[Route]) -> None:

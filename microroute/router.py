@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .loader import Route
+from .routes import Params, Route
 from .segments import CATCH_ALL, DYNAMIC, STATIC
-
-Params = dict[str, str | list[str]]
 
 
 @dataclass(slots=True)

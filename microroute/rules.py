@@ -15,39 +15,21 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from .errors import RouteError
-from .segments import CATCH_ALL, OPTIONAL_CATCH_ALL, STATIC, Kind, Segment, to_pattern
+from .routes import RoutableFile
+from .segments import CATCH_ALL, OPTIONAL_CATCH_ALL, STATIC, SegmentKind
 
 
-@dataclass(slots=True)
-class RoutableFile:
-    """One `route.py` or `page.py`, placed in the URL space."""
-
-    file: str  # as the user sees it: "app/api/products/[id]/route.py"
-    kind: str  # "route" or "page"
-    segments: tuple[Segment, ...]  # groups already removed
-    pattern: str = field(init=False)  # the URL pattern: "/api/products/[id]"
-    parameters: tuple[Segment, ...] = field(init=False)  # [id], [...slug], [[...slug]]
-
-    def __post_init__(self) -> None:
-        self.pattern = to_pattern(self.segments)
-        # Every parameter is written "[...]": most files need no closer look.
-        self.parameters = ()
-        if "[" in self.pattern:
-            self.parameters = tuple([s for s in self.segments if s.kind is not STATIC])
-
-
-def check(files: list[RoutableFile], problems: Iterable[str] = ()) -> None:
-    """Raise one `RouteError` listing every rule the tree breaks (after any
-    `problems` already found in it, such as malformed folder names); return
+def check(files: list[RoutableFile], earlier: Iterable[str] = ()) -> None:
+    """Raise one `RouteError` listing every rule the tree breaks (after the
+    problems found `earlier` in it, such as malformed folder names); return
     quietly if it breaks none."""
-    found = list(problems)
+    problems = list(earlier)
     for routable in files:
         if routable.parameters:
-            found += _path_problems(routable)
-    found += _same_url_problems(files)
+            problems += _path_problems(routable)
+    problems += _same_url_problems(files)
     by_shape, parameters = _index(files)
     # One shape, several patterns: ambiguous. (One pattern is a conflict, told above.)
     ambiguous = {
@@ -56,21 +38,23 @@ def check(files: list[RoutableFile], problems: Iterable[str] = ()) -> None:
         if len(group) > 1 and len({routable.pattern for routable in group}) > 1
     }
     if ambiguous:
-        found.append(_ambiguity(ambiguous))
-    found += _sibling_problems(parameters, by_shape, ambiguous)
-    if len(found) == 1:
-        raise RouteError(found[0])
-    if found:
-        raise RouteError(f"The route tree has {len(found)} problems:\n\n" + "\n\n".join(found))
+        problems.append(_ambiguity(ambiguous))
+    problems += _sibling_problems(parameters, by_shape, ambiguous)
+    if len(problems) == 1:
+        raise RouteError(problems[0])
+    if problems:
+        raise RouteError(
+            f"The route tree has {len(problems)} problems:\n\n" + "\n\n".join(problems)
+        )
 
 
-def _path_problems(found: RoutableFile) -> list[str]:
+def _path_problems(routable: RoutableFile) -> list[str]:
     """What is wrong within one file's path: catch-alls that are not last, and
     parameter names used twice (or differing only by symbols)."""
     problems = []
-    in_route = f'in route "{found.pattern}". ({found.file})'
+    in_route = f'in route "{routable.pattern}". ({routable.file})'
     seen: list[str] = []
-    for segment in found.parameters:
+    for segment in routable.parameters:
         for earlier in seen:
             if earlier == segment.name:
                 problems.append(
@@ -86,8 +70,8 @@ def _path_problems(found: RoutableFile) -> list[str]:
     # As Next.js checks it: anything after a catch-all (or a second catch-all
     # of the same kind) is misplaced; a required and an optional one, the
     # optional last, are "both at the same level".
-    catch_alls: set[Kind] = set()
-    for segment in found.segments:
+    catch_alls: set[SegmentKind] = set()
+    for segment in routable.segments:
         if catch_alls and (segment.kind < CATCH_ALL or segment.kind in catch_alls):
             which = "Catch-all" if CATCH_ALL in catch_alls else "Optional catch-all"
             problems.append(f"{which} must be the last part of the URL {in_route}")
@@ -110,7 +94,7 @@ def _word_characters(name: str) -> str:
 
 # What a parameter looks like in a route's shape: the URL with its parameters'
 # names hidden, "/blog/[*]". Two routes of one shape take the same requests.
-_HIDDEN = ("", "[*]", "[...*]", "[[...*]]")  # by Kind; a static segment shows its name
+_HIDDEN = ("", "[*]", "[...*]", "[[...*]]")  # by SegmentKind; a static segment shows its name
 
 
 # The parameters that follow each place in the URL space, by the place's
@@ -118,7 +102,7 @@ _HIDDEN = ("", "[*]", "[...*]", "[[...*]]")  # by Kind; a static segment shows i
 # one kind at one place are one and the same segment (`blog/[id]` and
 # `blog/[slug]` take the same requests), which is why their names must agree.
 # Each name keeps the first file that uses it there: the one a message names.
-Parameters = dict[tuple[str, Kind], dict[str, RoutableFile]]
+Parameters = dict[tuple[str, SegmentKind], dict[str, RoutableFile]]
 
 
 def _index(files: list[RoutableFile]) -> tuple[dict[str, list[RoutableFile]], Parameters]:
@@ -126,30 +110,30 @@ def _index(files: list[RoutableFile]) -> tuple[dict[str, list[RoutableFile]], Pa
     one pass over every file's segments."""
     by_shape: dict[str, list[RoutableFile]] = {}
     parameters: Parameters = {}
-    for found in files:
-        shape = found.pattern  # the shape of a file without parameters
-        if found.parameters:
+    for routable in files:
+        shape = routable.pattern  # the shape of a file without parameters
+        if routable.parameters:
             shape = ""
-            for segment in found.segments:
+            for segment in routable.segments:
                 kind = segment.kind
                 if kind is not STATIC:
-                    parameters.setdefault((shape, kind), {}).setdefault(segment.name, found)
+                    parameters.setdefault((shape, kind), {}).setdefault(segment.name, routable)
                 shape = f"{shape}/{_HIDDEN[kind] or segment.name}"
-        by_shape.setdefault(shape, []).append(found)
+        by_shape.setdefault(shape, []).append(routable)
     return by_shape, parameters
 
 
 def _same_url_problems(files: list[RoutableFile]) -> list[str]:
-    if len({found.pattern for found in files}) == len(files):
+    if len({routable.pattern for routable in files}) == len(files):
         return []  # the common case, told cheaply: no two files share a URL
     by_pattern: dict[str, list[RoutableFile]] = defaultdict(list)
-    for found in files:
-        by_pattern[found.pattern].append(found)
+    for routable in files:
+        by_pattern[routable.pattern].append(routable)
     problems = []
     for pattern, group in sorted(by_pattern.items()):
         if len(group) < 2:
             continue
-        kinds = {found.kind for found in group}
+        kinds = {routable.kind for routable in group}
         what = "route and page" if len(kinds) == 2 else f"{group[0].kind}s"
         problems.append(f"Conflicting {what} at {pattern}: {_names(group)}")
     return problems
@@ -161,7 +145,7 @@ def _ambiguity(ambiguous: dict[str, list[RoutableFile]]) -> str:
     one message, as Next.js words it."""
     patterns = [
         f'Ambiguous route pattern "{shape}" matches multiple routes:\n'
-        + "\n".join(f"  - {name}" for name in sorted(found.file for found in group))
+        + "\n".join(f"  - {name}" for name in sorted(routable.file for routable in group))
         for shape, group in sorted(ambiguous.items())
     ]
     return (
@@ -188,12 +172,12 @@ def _sibling_problems(
 
 def _sibling_problem(
     place: str,
-    kind: Kind,
+    kind: SegmentKind,
     names: dict[str, RoutableFile],
     parameters: Parameters,
     by_shape: dict[str, list[RoutableFile]],
     ambiguous: dict[str, list[RoutableFile]],
-) -> tuple[tuple[tuple[Kind, str], ...], int, str] | None:
+) -> tuple[tuple[tuple[SegmentKind, str], ...], int, str] | None:
     """What is wrong with the parameters of one kind at one place, if anything,
     as (where the place comes in match order, which problem it is, the message).
 
@@ -203,11 +187,11 @@ def _sibling_problem(
     if len(names) == 1 and kind is not OPTIONAL_CATCH_ALL:
         return None  # the common case: one name, nothing to clash with
     # Any file through the place spells it.
-    [(name, found), *others] = names.items()
+    [(name, routable), *others] = names.items()
     depth = place.count("/")
     order = tuple(
         (segment.kind, segment.name if segment.kind is STATIC else "")
-        for segment in found.segments[:depth]
+        for segment in routable.segments[:depth]
     )
     if others:
         first, second = sorted(names)[:2]
@@ -224,7 +208,7 @@ def _sibling_problem(
         return order, 4, (
             "You cannot use both a required and optional catch-all route at the same level "
             f'("[...{required_name}]" and "[[...{name}]]"). '
-            f"({_names([required_file, found])})"
+            f"({_names([required_file, routable])})"
         )
     routed = by_shape.get(place or "/")
     if routed:
@@ -232,7 +216,7 @@ def _sibling_problem(
         return order, 5, (
             "You cannot define a route with the same specificity as an optional catch-all "
             f'route ("{routed[0].pattern}" and "{place}/[[...{name}]]"). '
-            f"({_names([routed[0], found])})"
+            f"({_names([routed[0], routable])})"
         )
     return None
 
@@ -242,4 +226,4 @@ def _holds(group: list[RoutableFile], file: RoutableFile) -> bool:
 
 
 def _names(files: Iterable[RoutableFile]) -> str:
-    return ", ".join(sorted(found.file for found in files))
+    return ", ".join(sorted(routable.file for routable in files))

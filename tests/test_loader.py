@@ -21,7 +21,7 @@ from werkzeug.test import Client
 
 from helpers import write_tree
 from microroute import App, RouteError, loader, segments
-from microroute.loader import Route
+from microroute.routes import Route
 
 Tree = Callable[[dict[str, str]], Path]
 
@@ -53,7 +53,7 @@ def refusal(app_dir: Path) -> RouteError:
 
 
 def only_route(app_dir: Path) -> Route:
-    [route] = loader.load(app_dir)
+    [route] = loader.load_tree(app_dir).routes
     return route
 
 
@@ -427,11 +427,11 @@ def test_route_files_reach_colocated_helpers_with_relative_imports(tree: Tree) -
 
 
 def test_a_helper_is_one_module_shared_by_the_routes_of_one_app(tree: Tree) -> None:
-    routes = loader.load(tree({
+    routes = loader.load_tree(tree({
         "api/_lib/db.py": "PRODUCTS = []\n",
         "api/a/route.py": json_route("PRODUCTS", "from .._lib.db import PRODUCTS"),
         "api/b/route.py": json_route("PRODUCTS", "from .._lib.db import PRODUCTS"),
-    }))
+    })).routes
     first, second = (module_of(route) for route in routes)
     assert first is not second
     assert first.PRODUCTS is second.PRODUCTS

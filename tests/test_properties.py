@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from microroute import App, RouteError
-from microroute.loader import load
+from microroute.loader import load_tree
 from microroute.router import Router
 
 SETTINGS = settings(
@@ -182,7 +182,7 @@ def test_router_agrees_with_the_brute_force_reference(data: st.DataObject) -> No
     files, routes = data.draw(valid_trees(), label="tree")
     with tempfile.TemporaryDirectory() as scratch:
         app_dir = _write(Path(scratch), files)
-        loaded = load(app_dir)  # a valid tree loads: no RouteError
+        loaded = load_tree(app_dir).routes  # a valid tree loads: no RouteError
         assert sorted(route.file for route in loaded) == sorted(route.file for route in routes)
         router = Router(loaded)
         for _ in range(10):

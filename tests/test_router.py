@@ -1,6 +1,6 @@
 """`microroute.router`: decoded path segments -> the route that serves them (SPEC §2).
 
-Each test writes a small route tree, loads it with `loader.load` and asks
+Each test writes a small route tree, loads it with `loader.load_tree` and asks
 `Router.match` about paths written as "a/b/c" (the segments the router is
 given; `""` is the root). A match is shown as `(pattern, params)`.
 """
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from microroute.loader import Route, load
-from microroute.router import Params, Router
-from microroute.segments import Kind
+from microroute.loader import load_tree
+from microroute.router import Router
+from microroute.routes import Params, Route
+from microroute.segments import SegmentKind
 
 ROUTE = "def GET():\n    pass\n"
 PAGE = "def Page():\n    return ''\n"
@@ -49,7 +50,7 @@ def found(router: Router, path: str) -> Found:
 @pytest.fixture
 def router(tree: Callable[[dict[str, str]], Path]) -> Callable[..., Router]:
     """`router("x/[c]/deep", "[a]/b")` -> a `Router` over those route folders."""
-    return lambda *folders: Router(load(tree(route_files(folders))))
+    return lambda *folders: Router(load_tree(tree(route_files(folders))).routes)
 
 
 # --- one kind of segment at a time -------------------------------------------
@@ -423,20 +424,20 @@ def _fits(route: Route, segments: list[str]) -> Params | None:
     params: Params = {}
     for index, segment in enumerate(route.segments):
         rest = segments[index:]
-        if segment.kind is Kind.CATCH_ALL:
+        if segment.kind is SegmentKind.CATCH_ALL:
             if not rest:
                 return None
             params[segment.name] = list(rest)
             return params
-        if segment.kind is Kind.OPTIONAL_CATCH_ALL:
+        if segment.kind is SegmentKind.OPTIONAL_CATCH_ALL:
             if rest:
                 params[segment.name] = list(rest)
             return params
         if not rest:
             return None
-        if segment.kind is Kind.STATIC and segment.name != rest[0]:
+        if segment.kind is SegmentKind.STATIC and segment.name != rest[0]:
             return None
-        if segment.kind is Kind.DYNAMIC:
+        if segment.kind is SegmentKind.DYNAMIC:
             params[segment.name] = rest[0]
     return params if len(route.segments) == len(segments) else None
 
@@ -469,9 +470,9 @@ def all_paths(alphabet: list[str], longest: int) -> Iterable[list[str]]:
 def test_match_agrees_with_a_reference_matcher_on_every_short_path(
     tree: Callable[[dict[str, str]], Path], name: str
 ) -> None:
-    routes = load(tree(route_files(REFERENCE_TREES[name])))
+    routes = load_tree(tree(route_files(REFERENCE_TREES[name]))).routes
     router = Router(routes)
-    statics = {s.name for route in routes for s in route.segments if s.kind is Kind.STATIC}
+    statics = {s.name for route in routes for s in route.segments if s.kind is SegmentKind.STATIC}
     # Every static name, one name no route has, and the empty segment.
     alphabet = sorted(statics) + ["unknown", ""]
     served = set()

@@ -5,22 +5,22 @@ from __future__ import annotations
 import pytest
 
 from microroute import segments
-from microroute.segments import Kind, Segment
+from microroute.segments import Segment, SegmentKind
 
 
 @pytest.mark.parametrize(
     ("folder", "expected"),
     [
-        ("about", Segment(Kind.STATIC, "about")),
-        ("About", Segment(Kind.STATIC, "About")),  # case is kept: matching is case-sensitive
-        ("hello world", Segment(Kind.STATIC, "hello world")),
-        ("v1.0", Segment(Kind.STATIC, "v1.0")),
-        ("[id]", Segment(Kind.DYNAMIC, "id")),
-        ("[product-id]", Segment(Kind.DYNAMIC, "product-id")),
-        ("[...slug]", Segment(Kind.CATCH_ALL, "slug")),
-        ("[[...slug]]", Segment(Kind.OPTIONAL_CATCH_ALL, "slug")),
-        ("%5Fname", Segment(Kind.STATIC, "_name")),
-        ("%5Fnext", Segment(Kind.STATIC, "_next")),
+        ("about", Segment(SegmentKind.STATIC, "about")),
+        ("About", Segment(SegmentKind.STATIC, "About")),  # case is kept: matching is case-sensitive
+        ("hello world", Segment(SegmentKind.STATIC, "hello world")),
+        ("v1.0", Segment(SegmentKind.STATIC, "v1.0")),
+        ("[id]", Segment(SegmentKind.DYNAMIC, "id")),
+        ("[product-id]", Segment(SegmentKind.DYNAMIC, "product-id")),
+        ("[...slug]", Segment(SegmentKind.CATCH_ALL, "slug")),
+        ("[[...slug]]", Segment(SegmentKind.OPTIONAL_CATCH_ALL, "slug")),
+        ("%5Fname", Segment(SegmentKind.STATIC, "_name")),
+        ("%5Fnext", Segment(SegmentKind.STATIC, "_next")),
     ],
 )
 def test_parse_gives_the_segment_a_folder_stands_for(folder: str, expected: Segment) -> None:
@@ -121,10 +121,10 @@ def test_str_of_an_escaped_underscore_is_the_text_it_matches() -> None:
 @pytest.mark.parametrize(
     ("segment", "text"),
     [
-        (Segment(Kind.STATIC, "about"), "about"),
-        (Segment(Kind.DYNAMIC, "id"), "[id]"),
-        (Segment(Kind.CATCH_ALL, "slug"), "[...slug]"),
-        (Segment(Kind.OPTIONAL_CATCH_ALL, "slug"), "[[...slug]]"),
+        (Segment(SegmentKind.STATIC, "about"), "about"),
+        (Segment(SegmentKind.DYNAMIC, "id"), "[id]"),
+        (Segment(SegmentKind.CATCH_ALL, "slug"), "[...slug]"),
+        (Segment(SegmentKind.OPTIONAL_CATCH_ALL, "slug"), "[[...slug]]"),
     ],
 )
 def test_str_of_each_kind(segment: Segment, text: str) -> None:
@@ -132,13 +132,14 @@ def test_str_of_each_kind(segment: Segment, text: str) -> None:
 
 
 def test_kinds_sort_in_next_js_precedence_static_first() -> None:
-    assert sorted(Kind, reverse=True) == [
-        Kind.OPTIONAL_CATCH_ALL,
-        Kind.CATCH_ALL,
-        Kind.DYNAMIC,
-        Kind.STATIC,
+    assert sorted(SegmentKind, reverse=True) == [
+        SegmentKind.OPTIONAL_CATCH_ALL,
+        SegmentKind.CATCH_ALL,
+        SegmentKind.DYNAMIC,
+        SegmentKind.STATIC,
     ]
-    assert Kind.STATIC < Kind.DYNAMIC < Kind.CATCH_ALL < Kind.OPTIONAL_CATCH_ALL
+    kinds = SegmentKind
+    assert kinds.STATIC < kinds.DYNAMIC < kinds.CATCH_ALL < kinds.OPTIONAL_CATCH_ALL
 
 
 def test_segments_sort_by_kind_before_name() -> None:
@@ -150,5 +151,5 @@ def test_segments_sort_by_kind_before_name() -> None:
 
 def test_segments_are_values() -> None:
     assert segments.parse("[id]") == segments.parse("[id]")
+    assert segments.parse("[id]") == segments.Segment(SegmentKind.DYNAMIC, "id")
     assert segments.parse("[id]") != segments.parse("[...id]")
-    assert len({segments.parse("[id]"), segments.parse("[id]")}) == 1
