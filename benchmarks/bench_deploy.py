@@ -30,8 +30,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # imported by path, as tests do
-
 import nginx
 import postgres
 import processes

@@ -60,8 +60,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # imported by path, as tests do
-
 import processes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 from wsgiref.validate import validator
 
+import postgres
 import pytest
 from werkzeug.test import Client
 
 from demo_databases import DemoDatabase, PostgresDatabase, SqliteDatabase
-from helpers import ROOT, SITE, Server, postgres, write_tree
+from helpers import ROOT, SITE, Server, write_tree
 from microroute import App
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -1,4 +1,4 @@
-"""What the tests share, importable as `helpers` (pytest puts tests/ on the path).
+"""What the tests share, imported by name (tests/ is on pytest's pythonpath).
 
 Plain functions, classes and values, where conftest.py holds only fixtures and
 hooks: a test imports what it uses by name (`from helpers import fetch`), so a
@@ -6,9 +6,11 @@ reader finds where it comes from.
 
 - route trees on disk: `write_tree`, `JSON_ROUTE`, the app tests' `SITE`;
 - requests through werkzeug's test `Client`: `fetch`, `browse`, `BROWSER`,
-  and the readers of the framework's JSON error body, `error_message`;
-- a real server on loopback: `Server` (gunicorn, waitress, uWSGI...), and the
-  process helpers it shares with `benchmarks/`;
+  the reader of the framework's JSON error body, `error_message`, and the
+  stand-ins `Legacy` (another WSGI app) and `Stream` (a body that records
+  being closed);
+- a real server on loopback: `Server` (gunicorn, waitress, uWSGI...), started
+  with `benchmarks/processes.py`, which the benchmarks start theirs with;
 - the command line: `run_cli`, `cli_env`;
 - a file nobody can write: `unwritable`.
 """
@@ -16,7 +18,6 @@ reader finds where it comes from.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import os
 import shutil
@@ -24,7 +25,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import types
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from wsgiref.validate import WSGIWarning
 
+import processes
 import pytest
 from werkzeug.test import Client, TestResponse
 
@@ -41,24 +42,8 @@ from microroute import App, RouteError
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# -- the process helpers the benchmarks use too -----------------------------------
-
-
-def benchmark_module(name: str) -> types.ModuleType:
-    """benchmarks/<name>.py, which the servers here share with the benchmarks'
-    (benchmarks/ is no package: loaded from its path, and registered so that one
-    such module can import another)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # as the benchmarks import it (dataclasses look there)
-    spec.loader.exec_module(module)
-    return module
-
-
-processes = benchmark_module("processes")
-postgres = benchmark_module("postgres")
-nginx = benchmark_module("nginx")
+# The benchmarks' modules (benchmarks/ is on pytest's `pythonpath`, setup.cfg):
+# the servers, PostgreSQL and nginx the tests start are the benchmarks' own.
 free_port = processes.free_port
 stop_process = processes.stop
 
@@ -73,7 +58,7 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
     for name, source in files.items():
         path = app_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source))
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
     return app_dir
 
 
@@ -300,24 +285,24 @@ class Legacy:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"legacy"]
 
-
-def json_error(response: TestResponse, status: int) -> str:
-    """Check that `response` is a JSON error `status`; return its message."""
-    assert response.status_code == status, response.data
-    assert response.content_type == "application/json"
-    return str(response.get_json()["error"])
+    @property
+    def paths(self) -> list[str]:
+        """The paths it was asked for, in order."""
+        return [path for _, path, _ in self.seen]
 
 
-class Recorder:
-    """A WSGI app standing in for an existing Flask/Django app (the `fallback`)."""
+class Stream:
+    """A streamed body (an app's iterable) that records whether it was closed."""
 
-    def __init__(self) -> None:
-        self.paths: list[str] = []
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = chunks
+        self.closed = False
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        self.paths.append(environ["PATH_INFO"])
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [b"from the fallback"]
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        self.closed = True
 
 
 # -- route files ----------------------------------------------------------------

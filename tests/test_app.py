@@ -22,15 +22,7 @@ from wsgiref.validate import validator
 import pytest
 from werkzeug.test import Client, EnvironBuilder
 
-from helpers import (
-    HTML,
-    SITE,
-    Legacy,
-    error_message,
-    fetch,
-    raw_target,
-    unknown_method,
-)
+from helpers import HTML, SITE, Legacy, error_message, fetch, raw_target, unknown_method
 from microroute import App
 
 # -- 404, 405, 501 ---------------------------------------------------------------

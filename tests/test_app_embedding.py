@@ -2,12 +2,7 @@
 fallback WSGI app for every path no route serves, `App.handle` (the answer as
 a `Response`, without WSGI), and the app mounted under a prefix.
 
-Every request goes through werkzeug's test `Client` over the `App` wrapped in
-`wsgiref.validate.validator` (conftest's `make_client`, and `site` over the
-shared `SITE` of helpers.py), so PEP 3333 is checked on each one. Requests
-are sent with `buffered=True` (`fetch`): the validator insists that the
-app's iterator is closed, and a buffered request closes it before the test
-reads the response.
+Requests are sent as in test_app.py: through `validator`, buffered.
 """
 
 from __future__ import annotations
@@ -22,14 +17,7 @@ from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client, EnvironBuilder
 
-from helpers import (
-    SITE,
-    Legacy,
-    error_message,
-    fetch,
-    unknown_method,
-    unread_body,
-)
+from helpers import SITE, Legacy, error_message, fetch, unknown_method, unread_body
 from microroute import App, Request, Response
 
 # -- fallback --------------------------------------------------------------------

@@ -3,12 +3,7 @@ by itself"). A handler that raises or returns what HTTP cannot carry gets our
 500, the traceback going to the log; an `HTTPError` its status; client bytes
 the framework cannot read a 4xx, never a 500; error bodies follow `Accept`.
 
-Every request goes through werkzeug's test `Client` over the `App` wrapped in
-`wsgiref.validate.validator` (conftest's `make_client`, and `site` over the
-shared `SITE` of helpers.py), so PEP 3333 is checked on each one. Requests
-are sent with `buffered=True` (`fetch`): the validator insists that the
-app's iterator is closed, and a buffered request closes it before the test
-reads the response.
+Requests are sent as in test_app.py: through `validator`, buffered.
 """
 
 from __future__ import annotations
@@ -22,15 +17,7 @@ from wsgiref.validate import validator
 import pytest
 from werkzeug.test import Client
 
-from helpers import (
-    BROWSER,
-    HTML,
-    SITE,
-    error_message,
-    fetch,
-    unknown_method,
-    unread_body,
-)
+from helpers import BROWSER, HTML, SITE, error_message, fetch, unknown_method, unread_body
 from microroute import App
 
 # -- errors ----------------------------------------------------------------------

@@ -2,12 +2,7 @@
 gives back (README, "The request and the response"): request bodies and their
 limits, the path's params, the signatures a handler may have, cookies.
 
-Every request goes through werkzeug's test `Client` over the `App` wrapped in
-`wsgiref.validate.validator` (conftest's `make_client`, and `site` over the
-shared `SITE` of helpers.py), so PEP 3333 is checked on each one. Requests
-are sent with `buffered=True` (`fetch`): the validator insists that the
-app's iterator is closed, and a buffered request closes it before the test
-reads the response.
+Requests are sent as in test_app.py: through `validator`, buffered.
 """
 
 from __future__ import annotations
@@ -20,13 +15,7 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from helpers import (
-    SITE,
-    MiB,
-    error_message,
-    fetch,
-    unread_body,
-)
+from helpers import SITE, MiB, error_message, fetch, unread_body
 from microroute import App
 
 # -- request bodies --------------------------------------------------------------

@@ -22,10 +22,9 @@ from wsgiref.validate import validator
 import pytest
 from werkzeug.test import Client
 
-from helpers import Server, write_tree
+from helpers import BROWSER, Server, write_tree
 
 MakeClient = Callable[..., Client]
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 # -- in the app -------------------------------------------------------------------
 

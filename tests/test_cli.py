@@ -1,4 +1,4 @@
-"""The `microroute` command, run for real as a subprocess (SPEC §7, the CLI issue).
+"""The `microroute` command, run for real as a subprocess (README, "The command line").
 
     microroute routes TARGET    the route table, `File | Becomes | Returns`, in match order
     microroute check TARGET     exit 0 with an OK line, or 1 with the RouteError message

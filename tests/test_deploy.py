@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import load
+import nginx
 import pytest
 
 from demo_databases import PostgresDatabase
-from helpers import ROOT, Server, benchmark_module, nginx
+from helpers import ROOT, Server
 
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 SECONDS, CLIENTS = 6.0, 4  # bounded: a few thousand requests on 2 cores
@@ -106,7 +108,6 @@ def test_two_instances_on_one_postgresql_under_load_through_nginx(
     deploy: Callable[[int], Deployment],
 ) -> None:
     deployment = deploy(2)
-    load = benchmark_module("load")
 
     report = load.run_load(deployment.balancer.url, SECONDS, CLIENTS, deployment.worker_pids())
 
@@ -135,7 +136,6 @@ def test_two_instances_on_one_postgresql_under_load_through_nginx(
 @pytest.mark.slow
 def test_an_instance_killed_mid_run_loses_no_write(deploy: Callable[[int], Deployment]) -> None:
     deployment = deploy(2)
-    load = benchmark_module("load")
     victim = deployment.instances[1]
     reports: list[Any] = []
     runner = threading.Thread(target=lambda: reports.append(

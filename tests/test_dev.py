@@ -1,6 +1,6 @@
 """`microroute dev`, run for real: a child process on a free port, polled with
 bounded waits, always stopped by its PID, while the test edits, adds and
-removes the project's files (SPEC §7, issue 14).
+removes the project's files (README, "The command line").
 
 Every layout a project takes is served and reloaded: `app.py` beside `app/`,
 `wsgi.py` with the project's `.venv` inside it, a package, a `src/` layout,
@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+import processes
 import pytest
 
-from helpers import ROOT, cli_env, free_port, processes, stop_process, write_tree
+from helpers import BROWSER, ROOT, cli_env, free_port, stop_process, write_tree
 
 T = TypeVar("T")
 
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 # A project the way a user lays it out: a module beside its route folder.
 SHOP_MODULE = """

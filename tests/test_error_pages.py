@@ -1,4 +1,5 @@
-"""Error pages (SPEC §10): `error.py`'s `Error(error, request)`, and a page's
+"""Error pages (README, "Pages grow up: layouts, not-found pages, error
+pages"): `error.py`'s `Error(error, request)`, and a page's
 `raise HTTPError(404)` answered by the nearest `not_found.py`.
 
 The tree: a root layout and error page, and a shop whose folder has its own

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from helpers import BROWSER
 from microroute import HTTPError, Response, RouteError
 from microroute.errors import error_response, prefers_html, reason_phrase, vary_on_accept
 
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CHROME = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
     "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"

@@ -16,6 +16,7 @@ from wsgiref.validate import validator
 import pytest
 from werkzeug.test import Client, EnvironBuilder
 
+from helpers import Stream
 from microroute.fallback import answer
 from microroute.response import Response
 
@@ -43,20 +44,6 @@ def sent(response: Response, method: str = "GET") -> tuple[str, list[tuple[str, 
         return status, headers, b"".join(body)
     finally:
         getattr(body, "close", lambda: None)()
-
-
-class Closable:
-    """A body that records whether the server closed it."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
-        self.closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.chunks)
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def test_an_ordinary_app_keeps_its_status_headers_and_body() -> None:
@@ -116,7 +103,7 @@ def test_a_second_start_response_with_exc_info_replaces_the_first() -> None:
 
 
 def test_what_the_app_returned_is_closed_once_sent() -> None:
-    body = Closable([b"a", b"b"])
+    body = Stream(b"a", b"b")
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -143,7 +130,7 @@ def test_a_late_starting_app_is_closed_once_sent() -> None:
 
 
 def test_an_app_that_never_starts_the_response_is_an_error_and_is_closed() -> None:
-    body = Closable([b"no status"])
+    body = Stream(b"no status")
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         return body

@@ -19,8 +19,8 @@ from helpers import (
     MakeClient,
     Tree,
     browse,
+    error_message,
     fetch,
-    json_error,
     layout,
     page,
     refusal,
@@ -155,7 +155,7 @@ def test_a_layout_returning_a_non_str_is_a_500_naming_the_file(
     })
     log = io.StringIO()
     response = fetch(client, "GET", "/shop", errors_stream=log)
-    assert json_error(response, 500) == "Internal Server Error"
+    assert error_message(response, 500) == "Internal Server Error"
     assert "app/shop/layout.py: Layout() returned" in log.getvalue()
     assert "layout.py" not in response.text  # no leak without debug=True
 

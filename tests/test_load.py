@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import load
 import pytest
 
 from demo_app.store import DB_ENV_VAR
-from helpers import Server, benchmark_module
+from helpers import Server
 
 # Bounded so that CI stays quick, and so that the ~1,000 loopback connections a
 # second (gunicorn's sync worker closes each one) stay well under the ~28,000
@@ -35,7 +36,6 @@ def workers_of(server: Server, count: int, timeout: float = 20.0) -> list[int]:
 @pytest.mark.slow
 def test_two_workers_under_bounded_mixed_load(serve: Callable[..., Server],
                                               tmp_path: Path) -> None:
-    load = benchmark_module("load")
     server = serve("demo_app:app", workers=WORKERS,
                    env={DB_ENV_VAR: str(tmp_path / "demo.sqlite3"),
                         "MICROROUTE_DEMO_ADMIN_TOKEN": ""})

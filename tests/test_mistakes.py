@@ -1,6 +1,6 @@
-"""Files that look like a mistake (microroute/mistakes.py, SPEC §12): each
-named with the file it likely meant, by `check` and `routes` as warnings,
-and by `check --strict` as a failure."""
+"""Files that look like a mistake (microroute/mistakes.py; README, "The command
+line"): each named with the file it likely meant, by `check` and `routes` as
+warnings, and by `check --strict` as a failure."""
 
 from __future__ import annotations
 

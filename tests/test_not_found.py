@@ -18,12 +18,12 @@ from werkzeug.test import Client
 
 from helpers import (
     HTML,
+    Legacy,
     MakeClient,
-    Recorder,
     Tree,
     browse,
+    error_message,
     fetch,
-    json_error,
     layout,
     not_found,
     page,
@@ -117,7 +117,7 @@ def test_not_found_is_not_used_for_an_http_error_404_raised_by_a_handler(lost: C
     assert response.status_code == 404
     assert "No item 7" in response.text
     assert "nothing here" not in response.text
-    assert json_error(fetch(lost, "GET", "/api/items"), 404) == "No item 7"
+    assert error_message(fetch(lost, "GET", "/api/items"), 404) == "No item 7"
 
 
 def test_not_found_is_not_used_for_an_unknown_method(lost: Client) -> None:
@@ -231,8 +231,8 @@ def test_a_not_found_in_a_private_folder_is_ignored(make_client: MakeClient) -> 
 def test_with_a_fallback_unmatched_paths_go_to_the_fallback_not_to_not_found(
     make_client: MakeClient,
 ) -> None:
-    legacy = Recorder()
+    legacy = Legacy()
     client = make_client({"not_found.py": not_found("ours")}, fallback=legacy)
     response = browse(client, "/legacy/page")
-    assert response.text == "from the fallback"
+    assert response.text == "legacy"
     assert legacy.paths == ["/legacy/page"]

@@ -26,6 +26,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from helpers import write_tree
 from microroute import App, RouteError
 from microroute.loader import load_tree
 from microroute.router import Router
@@ -181,7 +182,7 @@ def paths_for(draw: st.DrawFn, routes: list[RefRoute]) -> list[str]:
 def test_router_agrees_with_the_brute_force_reference(data: st.DataObject) -> None:
     files, routes = data.draw(valid_trees(), label="tree")
     with tempfile.TemporaryDirectory() as scratch:
-        app_dir = _write(Path(scratch), files)
+        app_dir = write_tree(Path(scratch), files)
         loaded = load_tree(app_dir).routes  # a valid tree loads: no RouteError
         assert sorted(route.file for route in loaded) == sorted(route.file for route in routes)
         router = Router(loaded)
@@ -191,16 +192,6 @@ def test_router_agrees_with_the_brute_force_reference(data: st.DataObject) -> No
             found = router.match(list(path))
             actual = None if found is None else (found[0].file, found[1])
             assert actual == expected, f"path {path!r}"
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    app_dir = root / "app"
-    app_dir.mkdir()
-    for name, source in files.items():
-        path = app_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source, encoding="utf-8")
-    return app_dir
 
 
 # -- 2. random folder names: loaded, or a RouteError ------------------------------
@@ -284,7 +275,7 @@ def test_any_folder_names_load_or_raise_a_route_error(
         for (folders, name), source in files.items()
     }
     with tempfile.TemporaryDirectory() as scratch:
-        app_dir = _write(Path(scratch), written)
+        app_dir = write_tree(Path(scratch), written)
         try:
             app = App(app_dir)
         except RouteError as error:

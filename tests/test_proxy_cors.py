@@ -15,11 +15,7 @@ from wsgiref.validate import WSGIWarning
 import pytest
 from werkzeug.test import Client
 
-from helpers import (
-    MakeClient,
-    fetch,
-    page,
-)
+from helpers import MakeClient, fetch, page
 
 ORIGIN = "https://shop.example"
 
@@ -161,7 +157,8 @@ def test_the_matcher_leaves_public_files_alone(make_client: MakeClient, tmp_path
     status, headers = from_shop(client, "GET", "/site.css")
     assert (status, headers["Content-Type"]) == (200, "text/css; charset=utf-8")
     assert "Access-Control-Allow-Origin" not in headers
-    # A proxy without a matcher runs before public files too (SPEC §8).
+    # A proxy without a matcher runs before public files too (README, "The proxy:
+    # around every request").
     everywhere = CORS_PROXY.replace('config = {"matcher": ["/api/:path*"]}', "")
     client = make_client(API_SITE | {"proxy.py": everywhere})
     status, headers = from_shop(client, "GET", "/site.css")

@@ -21,6 +21,7 @@ from wsgiref.validate import validator
 import pytest
 from werkzeug.test import EnvironBuilder
 
+from helpers import Stream
 from microroute import Response
 from microroute.headers import Headers
 
@@ -54,20 +55,6 @@ def send(response: Response, method: str = "GET") -> Sent:
         iterable.close()  # type: ignore[attr-defined]
     [(status, headers)] = started
     return Sent(status, headers, body)
-
-
-class Stream:
-    """A streamed body that records whether the server closed it."""
-
-    def __init__(self, *chunks: bytes) -> None:
-        self.chunks = chunks
-        self.closed = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.chunks)
-
-    def close(self) -> None:
-        self.closed = True
 
 
 # --- building a response -----------------------------------------------------------

@@ -1,5 +1,6 @@
-"""`microroute new NAME` (microroute/scaffold.py, SPEC §12): a project that
-tests green and serves as created, over a real gunicorn on 127.0.0.1."""
+"""`microroute new NAME` (microroute/scaffold.py; README, "Your own project"):
+a project that tests green and serves as created, over a real gunicorn on
+127.0.0.1."""
 
 from __future__ import annotations
 

@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
-from helpers import ROOT, Server, write_tree
+from helpers import BROWSER, ROOT, Server, write_tree
 from microroute import App
-
-BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 TREE = {
     "api/items/[id]/route.py": """
@@ -87,21 +85,21 @@ def test_nothing_but_routes_and_pages_is_ever_served(app: App, path: str) -> Non
      ("GET", "/about/%3Cscript%3E")],
 )
 def test_html_error_pages_reflect_nothing_unescaped(app: App, method: str, path: str) -> None:
-    response = Client(app).open(path, method=method, headers=BROWSER, buffered=True)
+    response = Client(app).open(path, method=method, headers={"Accept": BROWSER}, buffered=True)
     assert response.status_code in (404, 405)
     assert response.content_type == "text/html; charset=utf-8"
     assert "<script>" not in response.get_data(as_text=True)
 
 
 def test_an_unknown_method_reflected_in_html_is_escaped(app: App) -> None:
-    response = Client(app).open("/about", method="X<B>", headers=BROWSER, buffered=True)
+    response = Client(app).open("/about", method="X<B>", headers={"Accept": BROWSER}, buffered=True)
     assert response.status_code == 501
     page = response.get_data(as_text=True)
     assert "X&lt;B&gt;" in page and "<B>" not in page
 
 
 def test_a_crash_shows_no_traceback_source_or_path(app: App) -> None:
-    for headers in ({}, BROWSER):
+    for headers in ({}, {"Accept": BROWSER}):
         status, body, _, log = get(app, "/api/boom", headers=headers)
         assert status == 500
         for leak in ("Traceback", "RuntimeError", "secret detail", "/srv/app", "route.py"):

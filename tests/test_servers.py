@@ -16,9 +16,10 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import processes
 import pytest
 
-from helpers import ROOT, Server, processes, write_tree
+from helpers import ROOT, Server, write_tree
 
 README = (ROOT / "README.md").read_text()
 PUBLIC_FILE = bytes(range(256)) * 4096  # 1 MiB in public/: each server's file_wrapper sends it
