@@ -5,10 +5,12 @@ document around it, the stylesheet and favicon from `demo_app/public/`, and
 the navigation are here, once. `request.path` marks the current page's link.
 """
 
+from microroute import Request
+
 NAV = [("/", "Home"), ("/products", "Products"), ("/about", "About")]
 
 
-def Layout(children, request):
+def Layout(children: str, request: Request) -> str:
     links = "\n".join(
         f'      <a href="{href}"{" aria-current=page" if request.path == href else ""}>{label}</a>'
         for href, label in NAV

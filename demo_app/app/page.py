@@ -10,7 +10,7 @@ LINKS = [
 ]
 
 
-def Page():
+def Page() -> str:
     items = "\n".join(
         f'  <li><a href="{href}">{label}</a>: {what}</li>' for href, label, what in LINKS
     )

@@ -11,7 +11,9 @@ only if they say so in `Access-Control-Allow-Origin`. Add that origin to
 is answered here, and every `/api` answer, errors included, names it.
 """
 
-from microroute import Response
+from collections.abc import Callable
+
+from microroute import Request, Response
 
 ALLOWED_ORIGINS = {"http://localhost:5173", "http://127.0.0.1:5173"}
 
@@ -34,7 +36,7 @@ CORS_PREFLIGHT = {
 }
 
 
-def proxy(request, handle):
+def proxy(request: Request, handle: Callable[[Request], Response]) -> Response:
     api = request.path == "/api" or request.path.startswith("/api/")
     origin = request.headers.get("Origin")
     if api and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:

@@ -5,7 +5,7 @@ stylesheet from `demo_app/public/`.
 """
 
 
-def Page():
+def Page() -> str:
     return """<h1>About</h1>
 <p>This demo is served by microroute: folders are URLs, <code>route.py</code>
 files are APIs, <code>page.py</code> files are pages, and the files in

@@ -8,7 +8,9 @@ file of `demo_app/public/` (`/products.js`); the document around the page is
 
 from html import escape
 
-from ..api._lib.products import offset_of, store
+from demo_app.checks import offset_of
+from demo_app.store import default_store
+from microroute import Request
 
 # Newest first, so a product just added is always on the first page; a page
 # holds fewer than the API's largest `limit`, so that one request for a page
@@ -16,10 +18,10 @@ from ..api._lib.products import offset_of, store
 PAGE_SIZE = 100
 
 
-def Page(request):
+def Page(request: Request) -> str:
     offset = offset_of(request)  # not a whole number: a 400 naming it
     # One more than a page: whether there are older products to link to.
-    products = store().list_products(limit=PAGE_SIZE + 1, offset=offset, newest_first=True)
+    products = default_store().list_products(limit=PAGE_SIZE + 1, offset=offset, newest_first=True)
     items = "\n".join(
         f"  <li>{escape(product['name'])}: {product['price'] / 100:.2f}</li>"
         for product in products[:PAGE_SIZE]

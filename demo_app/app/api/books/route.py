@@ -10,5 +10,5 @@ BOOKS = [
 ]
 
 
-def GET():
+def GET() -> Response:
     return Response.json(BOOKS)

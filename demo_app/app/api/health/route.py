@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import shutil
+from collections.abc import Callable
 
 from demo_app.store import default_store
 from microroute import Response
@@ -32,7 +33,7 @@ def disk() -> str:
     return "ok" if free >= MIN_FREE_DISK else f"only {free} bytes free"
 
 
-async def check(name, blocking_check) -> str:
+async def check(name: str, blocking_check: Callable[[], str]) -> str:
     try:
         return await asyncio.wait_for(asyncio.to_thread(blocking_check), LIMIT)
     except asyncio.TimeoutError:
@@ -45,7 +46,7 @@ async def check(name, blocking_check) -> str:
 CHECKS = {"database": database, "disk": disk}
 
 
-async def GET():
+async def GET() -> Response:
     results = await asyncio.gather(*(check(name, each) for name, each in CHECKS.items()))
     checks = dict(zip(CHECKS, results, strict=True))
     ok = all(result == "ok" for result in results)

@@ -3,5 +3,5 @@
 from microroute import Response
 
 
-def GET():
+def GET() -> Response:
     return Response.json({"message": "Hi!"})

@@ -1,16 +1,21 @@
-"""What the product routes share: input checks, the store, and the admin token.
+"""What the product routes and the products page check before asking the store.
 
-A private folder (`_lib`) is never routed; route files reach it with a
-relative import: `from .._lib.products import ...`.
+Each function reads one thing from a request (an id from the URL, a page of
+the list from the query string, a product from the JSON body, the admin
+token from a header) and returns it as plain values for the store, or raises
+the `HTTPError` that tells the client what was wrong:
+
+    identifier = product_id(params)       # "42" -> 42; "abc" -> 404
+    product = fields_of(request)          # {"name": ..., "price": ...}; bad -> 422
 """
 
 from __future__ import annotations
 
 import hmac
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from demo_app.store import default_store
 from microroute import HTTPError, Request
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"
@@ -23,12 +28,10 @@ NAME_RULE = f"must be a string of 1 to {MAX_NAME} characters"
 PRICE_RULE = "must be an integer ≥ 0"
 MAX_PRICE = 2**63 - 1  # SQLite's largest integer
 
-
-def store():
-    return default_store()
+T = TypeVar("T")
 
 
-def product_id(params: dict[str, Any]) -> int:
+def product_id(params: dict[str, str]) -> int:
     """The id in the URL; anything that is not a product id is simply not found."""
     text = params["id"]
     # SQLite integers are 64-bit: a longer number cannot be an id.
@@ -37,7 +40,7 @@ def product_id(params: dict[str, Any]) -> int:
     return int(text)
 
 
-def found(result: Any, identifier: int) -> Any:
+def found(result: T | None, identifier: int) -> T:
     """What the store gave back for this id; nothing (None, or False from a
     delete) means there is no such product: a 404."""
     if not result:
@@ -45,9 +48,13 @@ def found(result: Any, identifier: int) -> Any:
     return result
 
 
+# -- the query string: a page of the list -------------------------------------
+
+
 def page_of(request: Request) -> dict[str, Any]:
     """`?q=` (at most 200 characters), `?limit=` (1 to 200, default 50),
-    `?offset=` (0 or more) and `?order=` (`oldest`, the default, or `newest`)."""
+    `?offset=` (0 or more) and `?order=` (`oldest`, the default, or `newest`),
+    as the store's `list_products` takes them."""
     q = request.query.get("q") or None
     if q is not None and "\0" in q:
         # SQLite's LIKE would end the pattern there: `?q=%00` would match everything.
@@ -82,6 +89,36 @@ def _whole_number(request: Request, name: str, default: int, low: int, high: int
     return value
 
 
+# -- the JSON body: a product -------------------------------------------------
+
+
+def _name(value: object) -> str:
+    """A product's name, trimmed; a `ValueError` names the rule it breaks."""
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_NAME:
+        raise ValueError(NAME_RULE)
+    try:
+        value.encode()  # JSON's "\ud800" is no text SQLite or PostgreSQL could store
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    if "\0" in value:  # SQLite's text functions would stop there
+        raise ValueError("must not contain a NUL character")
+    return value.strip()
+
+
+def _price(value: object) -> int:
+    """A price in cents; a `ValueError` names the rule it breaks."""
+    # bool is an int in Python, but `true` is no price.
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(PRICE_RULE)
+    if value > MAX_PRICE:
+        raise ValueError(f"must be at most {MAX_PRICE}")
+    return value
+
+
+# Each field a product has, and what checks it (in the order problems are named).
+FIELDS: dict[str, Callable[[object], Any]] = {"name": _name, "price": _price}
+
+
 def fields_of(request: Request, *, partial: bool = False) -> dict[str, Any]:
     """The product fields in the JSON body, checked; 422 with each problem named.
 
@@ -92,45 +129,23 @@ def fields_of(request: Request, *, partial: bool = False) -> dict[str, Any]:
         # A list or a number has none of the fields: name each, as for `{}`.
         raise HTTPError(422, "The body must be a JSON object with name and price.",
                         details={"fields": {"name": NAME_RULE, "price": PRICE_RULE}})
-    problems: dict[str, str] = {}
-    fields: dict[str, Any] = {}
-    if "name" in body or not partial:
-        name = body.get("name")
-        if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
-            problems["name"] = NAME_RULE
-        elif not _is_utf8(name):  # JSON's "\ud800": SQLite could not store it
-            problems["name"] = "must be valid Unicode text (no lone surrogates)"
-        elif "\0" in name:  # SQLite's text functions would stop there
-            problems["name"] = "must not contain a NUL character"
-        else:
-            fields["name"] = name.strip()
-    if "price" in body or not partial:
-        price = body.get("price")
-        # bool is an int in Python, but `true` is no price.
-        if not isinstance(price, int) or isinstance(price, bool) or price < 0:
-            problems["price"] = PRICE_RULE
-        elif price > MAX_PRICE:
-            problems["price"] = f"must be at most {MAX_PRICE}"
-        else:
-            fields["price"] = price
-    if partial and not problems and not fields:
+    names = [name for name in FIELDS if name in body or not partial]
+    if not names:
         raise HTTPError(422, "Give at least one of: name, price.")
+    fields: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name in names:
+        try:
+            fields[name] = FIELDS[name](body.get(name))
+        except ValueError as problem:
+            problems[name] = str(problem)
     if problems:
-        raise _invalid(problems)
+        summary = "; ".join(f"{name} {problem}" for name, problem in problems.items())
+        raise HTTPError(422, f"Invalid product: {summary}.", details={"fields": problems})
     return fields
 
 
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _invalid(problems: dict[str, str]) -> HTTPError:
-    summary = "; ".join(f"{field} {problem}" for field, problem in problems.items())
-    return HTTPError(422, f"Invalid product: {summary}.", details={"fields": problems})
+# -- the Authorization header: the admin token --------------------------------
 
 
 def require_admin(request: Request) -> None:
