@@ -117,6 +117,25 @@ def cli_env(tmp_path: Path | None = None) -> dict[str, str]:
     return env
 
 
+# A project the way a user lays it out: a module beside its route folder.
+SHOP_MODULE = """
+from pathlib import Path
+
+from microroute import App
+
+app = App(Path(__file__).parent / "app")
+VERSION = "1.0"
+"""
+
+
+def project(root: Path, files: dict[str, str]) -> Path:
+    """`root/shop.py` (its `app`) over the route folder `root/app`, holding
+    `files`; returns root."""
+    write_tree(root, files)
+    (root / "shop.py").write_text(textwrap.dedent(SHOP_MODULE))
+    return root
+
+
 def run_cli(*arguments: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """`python -m microroute ARGUMENTS`, to completion (bounded)."""
     return subprocess.run(

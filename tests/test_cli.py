@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, cli_env, run_cli, write_tree
+from helpers import ROOT, SHOP_MODULE, cli_env, project, run_cli, write_tree
 
 DEMO_TABLE = """\
 File                           | Becomes                      | Returns
@@ -72,24 +72,6 @@ app/(shop)/cart/page.py            | A web page at /cart              | HTML
 app/docs/[[...slug]]/page.py       | A web page at /docs/[[...slug]]  | HTML
 """
 
-# A project the way a user lays it out: a module beside its route folder.
-SHOP_MODULE = """
-from pathlib import Path
-
-from microroute import App
-
-app = App(Path(__file__).parent / "app")
-VERSION = "1.0"
-"""
-
-
-def project(root: Path, files: dict[str, str] = SHOP) -> Path:
-    """`root/shop.py` (its `app`) over the route folder `root/app`; returns root."""
-    write_tree(root, files)
-    (root / "shop.py").write_text(textwrap.dedent(SHOP_MODULE))
-    return root
-
-
 # -- routes ----------------------------------------------------------------------
 
 
@@ -109,7 +91,7 @@ def test_routes_works_from_any_folder_with_the_project_on_the_path(tmp_path: Pat
 def test_routes_on_every_kind_of_target(tmp_path: Path, target: str) -> None:
     # The project folder is importable because it is the working directory (as
     # with gunicorn): no PYTHONPATH entry for it.
-    root = project(tmp_path / "proj")
+    root = project(tmp_path / "proj", SHOP)
     result = run_cli("routes", target.format(root=root), cwd=root)
     assert result.returncode == 0, result.stderr
     assert result.stdout == SHOP_TABLE
@@ -134,7 +116,7 @@ def test_routes_on_a_package_in_the_working_directory_reads_its_app() -> None:
 
 
 def test_routes_is_deterministic(tmp_path: Path) -> None:
-    first = project(tmp_path / "one")
+    first = project(tmp_path / "one", SHOP)
     # The same tree written in the reverse order, in another folder.
     second = project(tmp_path / "two", dict(reversed(SHOP.items())))
     outputs = [run_cli("routes", "app", cwd=root).stdout for root in (first, first, second)]
@@ -154,7 +136,7 @@ def test_routes_on_an_empty_tree_prints_the_header(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("target", ["shop:app", "shop", "app"])
 def test_check_passes_a_valid_tree(tmp_path: Path, target: str) -> None:
-    root = project(tmp_path)
+    root = project(tmp_path, SHOP)
     result = run_cli("check", target, cwd=root)
     assert result.returncode == 0, result.stderr
     [line] = result.stdout.splitlines()
@@ -228,7 +210,7 @@ def test_a_broken_tree_exits_1_with_the_route_error(
 def test_a_bad_target_exits_non_zero_with_a_message(
     tmp_path: Path, command: str, target: str, expected: str
 ) -> None:
-    result = run_cli(command, target, cwd=project(tmp_path))
+    result = run_cli(command, target, cwd=project(tmp_path, SHOP))
     assert result.returncode != 0
     assert expected in result.stderr
     assert "Traceback" not in result.stderr

@@ -25,26 +25,9 @@ from typing import Any, NamedTuple, TypeVar
 import processes
 import pytest
 
-from helpers import BROWSER, ROOT, cli_env, free_port, stop_process, write_tree
+from helpers import BROWSER, ROOT, cli_env, free_port, project, stop_process, write_tree
 
 T = TypeVar("T")
-
-
-# A project the way a user lays it out: a module beside its route folder.
-SHOP_MODULE = """
-from pathlib import Path
-
-from microroute import App
-
-app = App(Path(__file__).parent / "app")
-"""
-
-
-def project(root: Path, files: dict[str, str]) -> Path:
-    """`root/shop.py` (its `app`) over the route folder `root/app`; returns root."""
-    write_tree(root, files)
-    (root / "shop.py").write_text(textwrap.dedent(SHOP_MODULE))
-    return root
 
 
 def put(path: Path, source: str) -> None:
