@@ -41,7 +41,7 @@ from .public import check_conflicts, load_public
 from .request import Request
 from .response import Response, StartResponse
 from .router import Router
-from .routes import METHODS, Handler, Params, Route
+from .routes import METHODS, Handler, Route
 
 KNOWN_METHODS = frozenset(METHODS)
 SERVER_ALLOW = ", ".join(sorted(METHODS))  # the answer to `OPTIONS *`
@@ -87,15 +87,16 @@ class App:
         self.public_dir = Path(public_dir) if public_dir is not None else None
         self.public: list[Route] = load_public(public_dir) if public_dir is not None else []
         check_conflicts(self.public, self.routes)
-        self.router = Router([*self.routes, *self.public])
-        self.not_found_pages = tree.not_found
+        self.router = Router([*self.routes, *self.public], tree.not_found)
         self.proxy = tree.proxy
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Serve one request: the WSGI entry point."""
-        request = Request(environ, None, self.max_body_size)  # 1. the request
-        # 2.-4. its response, whatever happens on the way: `handle`, with one
-        # call fewer without a proxy.py (PERF: -360 instructions of a stray 404's 26,200)
+        # 1. the request (`max_body_size` by position: by keyword, a class call
+        # costs 1,000 instructions more; Speed, benchmarks/README.md)
+        request = Request(environ, self.max_body_size)
+        # 2.-4. its response, whatever happens on the way: `handle`, written
+        # out (Speed: a call fewer, -500 instructions a request; benchmarks/README.md)
         response = self.dispatch(request) if self.proxy is None else self.run_proxy(request)
         try:
             return response(environ, start_response)  # 5. through WSGI
@@ -118,88 +119,86 @@ class App:
         return self.dispatch(request)
 
     def dispatch(self, request: Request) -> Response:
-        """Everything after the proxy: steps 2 to 4, and every answer the
-        framework gives on the way (a 308, 404, 405, 501, an `HTTPError`'s
-        status, a 500) or the fallback's, each as a `Response`."""
+        """Everything after the proxy: steps 2 to 4. Each step that cannot go
+        on answers with a `Response` of its own (a 308, 404, 405 or 501, or
+        the fallback's), returned; an exception on the way becomes one too
+        (`failed`: an `HTTPError`'s status, or a 500)."""
         environ = request.environ
-        if request.method == "OPTIONS" and paths.is_asterisk(environ):
-            # `OPTIONS *` asks about the server as a whole, not a path (RFC
-            # 9110 §9.3.7): every method the framework routes.
-            return Response(b"", 204, {"Allow": SERVER_ALLOW})
         try:
-            found = self.match(environ)  # 2. the route and its params
-            if found is None and self.fallback is not None:
-                return fallback.answer(self.fallback, environ)  # not ours
-            # 3. the handler; or, with none, the framework's own 404, 405 or 501
-            picked = self.pick(found, request)
-            # 4. what the handler answers
-            return picked if isinstance(picked, Response) else self.call(picked, request)
+            if request.method == "OPTIONS" and paths.is_asterisk(environ):
+                # `OPTIONS *` asks about the server as a whole, not a path (RFC
+                # 9110 §9.3.7): every method the framework routes.
+                return Response(b"", 204, {"Allow": SERVER_ALLOW})
+            try:
+                route, params, segments = self.router.find(environ)  # 2. the route, its params
+            except HTTPError:
+                # A path we cannot decode (`%ZZ`, bytes that are not UTF-8):
+                # a 400, unless it is the fallback's to judge (`without_handler`).
+                if self.fallback is None:
+                    raise
+                route, segments = None, None
+            if route is None:
+                return self.without_handler(request, None, segments)
+            # 3. the handler for the method; without one, the framework's own answer
+            handler = route.handlers.get(request.method)
+            if handler is None:
+                return self.without_handler(request, route, segments)
+            request.params = params
+            if environ.get("CONTENT_LENGTH"):
+                # A declared body is read before the handler runs: one larger than
+                # max_body_size is refused from its Content-Length alone (a 413,
+                # nothing read), and a client gone mid-upload is a 400, not a
+                # handler run on half a body.
+                request.body()
+            if route.kind == "page":  # 4. what the handler answers
+                return self.render(handler, request, 200)
+            return self.call(handler, request)
         except Exception as error:
             return self.failed(error, environ)
 
-    def match(self, environ: dict[str, Any]) -> tuple[Route, Params] | None:
-        """The route for the request's path, and its params; None if none matches."""
-        # The common case: a path with nothing to decode that names a route
-        # without parameters is one dict lookup, with no splitting at all.
-        route = self.router.static.get(environ.get("PATH_INFO") or "/")
-        if route is not None and not paths.has_escapes(environ):
-            return route, {}
-        try:
-            segments = paths.split(environ)
-        except HTTPError:
-            # A path we cannot decode (`%ZZ`, bytes that are not UTF-8) is a
-            # 400 where a route would serve it; under a fallback, one that no
-            # route serves is the fallback's to judge (SPEC §7).
-            if self.fallback is None or self.router.match(paths.split_loosely(environ)):
-                raise
-            return None
-        if "" in segments:
-            # "/about/" and "/api//products" name a page by a path it does not
-            # have: send the client to the path it meant (under a fallback,
-            # only when we serve that path: the rest is the fallback's).
-            if self.fallback is None or self.router.match([s for s in segments if s]):
-                raise HTTPError(308, headers={"Location": paths.normalized(environ)})
-            return None
-        return self.router.match(segments)
+    def without_handler(
+        self, request: Request, route: Route | None, segments: list[str] | None
+    ) -> Response:
+        """The answer where no handler serves the request, decided here and
+        nowhere else. `route`: the route for the path, which has no handler
+        for the method; or None, no route serves the path (`segments`, as
+        `Router.find` decoded them).
 
-    def pick(self, found: tuple[Route, Params] | None, request: Request) -> Handler | Response:
-        """The handler for this method (the request gets the route's params),
-        or, where there is none, the framework's own answer: the 404, 405 or
-        501 that says why, decided here and nowhere else.
-
-        The route's handlers already include HEAD (GET's handler, body
-        dropped) and OPTIONS (204 with `Allow`) where the file defines none.
-        A browser that asks for a path no route serves gets the nearest
-        `not_found.py` page, where there is one. (Answers, not exceptions:
-        raising costs a stray request more than all the rest of its 404.)
+        In this order: a path with a stray slash (`/about/`, `/api//products`)
+        is sent with a 308 to the path it meant (under a fallback, only where
+        a route serves that path); a path no route serves is the fallback's,
+        where there is one; a method HTTP does not know is a 501 on any path
+        (methods are case-sensitive: "get" is as unknown as "FOO"); a route
+        without the method is a 405 (its handlers already include HEAD, as
+        GET's, and OPTIONS, a 204 with `Allow`, where its file defines none);
+        and no route is a 404: for a browser, the nearest `not_found.py` page
+        where there is one.
         """
-        method = request.method
-        if found is not None:
-            route, params = found
-            handler = route.handlers.get(method)
-            if handler is not None:
-                request.params = params
-                return handler
-        # Why not, in this order: a method HTTP does not know is a 501 on any
-        # path (methods are case-sensitive: "get" is as unknown as "FOO"),
-        # then no route is a 404, then a route without this method a 405.
-        environ = request.environ
+        environ, method = request.environ, request.method
+        if route is None:
+            if self.fallback is not None:
+                # Not ours unless a route serves the path read loosely (SPEC
+                # §7): then a path we cannot decode is a 400 (`paths.split`
+                # raises), and one with a stray slash is sent where it belongs.
+                if self.router.match(paths.split_loosely(environ)) is None:
+                    return fallback.answer(self.fallback, environ)
+                paths.split(environ)
+                return Response.redirect(paths.normalized(environ), 308)
+            if segments is not None and "" in segments:
+                return Response.redirect(paths.normalized(environ), 308)
         if method not in KNOWN_METHODS:
             return error_response(environ, 501, f"Method {method} is not implemented.")
-        if found is None:
-            page = self.not_found_page(request) if self.not_found_pages else None
-            if page is None:
-                return error_response(environ, 404, "Not Found")
-            return vary_on_accept(self.call(page, request))  # the JSON 404 otherwise
-        allow = {"Allow": found[0].allow}
-        return error_response(environ, 405, f"Method {method} is not allowed here.", allow)
-
-    def not_found_page(self, request: Request) -> Handler | None:
-        """The nearest `not_found.py` above the path, for a client that wants HTML."""
-        if not prefers_html(request.environ):
-            return None
-        path = paths.split(request.environ)
-        return next((page.handler for page in self.not_found_pages if page.covers(path)), None)
+        if route is not None:
+            allow = {"Allow": route.allow}
+            return error_response(environ, 405, f"Method {method} is not allowed here.", allow)
+        page = None
+        if segments is not None and self.router.has_not_found_pages and prefers_html(environ):
+            page = self.router.not_found(segments)
+        if page is None:
+            return error_response(environ, 404, "Not Found")
+        if environ.get("CONTENT_LENGTH"):
+            request.body()  # as for a route's handler: see `dispatch`
+        return vary_on_accept(self.render(page, request, 404))  # the JSON 404 otherwise
 
     def run_proxy(self, request: Request) -> Response:
         """proxy.py's `proxy`, for the paths its `config` matcher names (all
@@ -249,15 +248,7 @@ class App:
         return await loops.to_thread(self.after_proxy, request)
 
     def call(self, handler: Handler, request: Request) -> Response:
-        """Call the handler the way its signature asks, and check what it returns."""
-        if request.environ.get("CONTENT_LENGTH"):
-            # A declared body is read before the handler runs: one larger than
-            # max_body_size is refused from its Content-Length alone (a 413,
-            # nothing read), and a client gone mid-upload is a 400, not a
-            # handler run on half a body.
-            request.body()
-        if handler.name in _PAGES:
-            return self.render(handler, request)
+        """Call a route's handler the way its signature asks, and check what it returns."""
         result = _invoke(handler, request, request.params)
         if isinstance(result, Response):
             return result
@@ -266,9 +257,10 @@ class App:
             "expected a Response (for JSON: return Response.json(...))."
         )
 
-    def render(self, page: Handler, request: Request) -> Response:
-        """A `Page` or `NotFound`: its HTML inside its layouts, the innermost
-        wrapping it first (or the `Response` it returns, as it is).
+    def render(self, page: Handler, request: Request, status: int) -> Response:
+        """A `Page` (`status` 200) or a `NotFound` (404): its HTML inside its
+        layouts, the innermost wrapping it first (or the `Response` it
+        returns, as it is).
 
         For a browser, what fails on the way is answered by the nearest
         `error.py` above what failed, and a page's `raise HTTPError(404)` by
@@ -287,17 +279,21 @@ class App:
                 html = _invoke(failing, html, request)
                 if not isinstance(html, str):
                     raise _not_html(html, failing)
-            return Response.html(html, _PAGES[page.name])
+            return Response.html(html, status)
         except Exception as error:
             answer = self.answer_for(error)
             if answer is None:  # a failure: the error page's, for a browser
                 if failing.error is None or not prefers_html(request.environ):
                     raise
                 return self.error_page(failing.error, request)
-            not_found = self.not_found_page(request) if answer.status == 404 else None
-            if not_found is None or page.name != "Page":
+            # A Page's 404 is, for a browser, the nearest not_found.py's; a
+            # NotFound that raises its own is not rendered again.
+            if answer.status != 404 or status == 404 or not prefers_html(request.environ):
                 raise  # the HTTPError's own answer (`App.failed`)
-            return vary_on_accept(self.render(not_found, request))  # chosen by Accept
+            not_found = self.router.not_found(paths.split(request.environ))
+            if not_found is None:
+                raise
+            return vary_on_accept(self.render(not_found, request, 404))  # chosen by Accept
 
     def error_page(self, page: Handler, request: Request) -> Response:
         """The nearest error.py's `Error(error, request)` for the exception
@@ -377,10 +373,6 @@ class App:
                   f"{environ.get('PATH_INFO')!r}\n{details}")
         log.flush()
         return details
-
-
-# What a page's HTML is answered with: a Page's 200, a NotFound's 404.
-_PAGES = {"Page": 200, "NotFound": 404}
 
 
 def _not_html(returned: object, handler: Handler) -> TypeError:

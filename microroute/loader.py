@@ -35,31 +35,12 @@ from typing import Any, NamedTuple
 from . import matcher, packages, paths, rules, segments
 from .errors import HTTPError, RouteError
 from .matcher import Matcher
-from .routes import METHODS, Handler, RoutableFile, Route, RouteKind, make_route
-from .segments import CATCH_ALL, STATIC, Segment
+from .routes import METHODS, Handler, NotFoundPage, RoutableFile, Route, RouteKind, make_route
+from .segments import Segment
 
 _SORTED_METHODS = tuple(sorted(METHODS))  # as `Route.methods` lists them
 FILES = {"route.py": RouteKind.ROUTE, "page.py": RouteKind.PAGE}
 LAYOUT, NOT_FOUND, ERROR, PROXY = "layout.py", "not_found.py", "error.py", "proxy.py"
-
-@dataclass(frozen=True)
-class NotFoundPage:
-    """A `not_found.py`: the HTML 404 for unmatched paths under `segments`."""
-
-    segments: tuple[Segment, ...]
-    handler: Handler
-
-    def covers(self, path: list[str]) -> bool:
-        """Whether a request path lies at or below this page's folder."""
-        if len(path) < len(self.segments):
-            return False
-        for segment, part in zip(self.segments, path, strict=False):
-            if segment.kind >= CATCH_ALL:
-                return True
-            if segment.kind is STATIC and segment.name != part:
-                return False
-        return True
-
 
 @dataclass(frozen=True)
 class Proxy:

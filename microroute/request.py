@@ -50,13 +50,14 @@ class Request:
     def __init__(
         self,
         environ: dict[str, Any],
-        params: Mapping[str, str | list[str]] | None = None,
         max_body_size: int = 1 << 20,
+        *,
+        params: Mapping[str, str | list[str]] | None = None,
     ) -> None:
         self.environ = environ
         self.method: str = environ["REQUEST_METHOD"]
-        self.params = params if params is not None else {}
         self.max_body_size = max_body_size
+        self.params = params if params is not None else {}  # the route's, once it is found
 
     @property
     def path(self) -> str:

@@ -10,6 +10,7 @@ not on the loader that builds it.
                        file="app/api/products/[id]/route.py", kind=RouteKind.ROUTE,
                        methods=("GET", "PUT"), allow="GET, HEAD, OPTIONS, PUT", ...)
     Handler    one function of a route file (`GET`), a page (`Page`), a layout, ...
+    NotFoundPage  a not_found.py's `NotFound`, and the folder it answers for
     RoutableFile  a route.py or page.py placed in the URL space, before it is
                imported: what `rules` checks
     Params     what a request's path gives a handler: {"id": "42"}, {"slug": ["a", "b"]}
@@ -76,6 +77,15 @@ class Route:
     methods: tuple[str, ...]  # the methods the file handles: ("GET", "POST")
     allow: str  # the Allow header: "GET, HEAD, OPTIONS, POST"
     handlers: dict[str, Handler]  # method -> handler, HEAD falling back to GET
+
+
+@dataclass(frozen=True)
+class NotFoundPage:
+    """A `not_found.py`: the HTML 404 for unmatched paths under `segments`
+    (the router finds the nearest one: `Router.not_found`)."""
+
+    segments: tuple[Segment, ...]
+    handler: Handler
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ def make_request(
     *args: Any, params: dict[str, Any] | None = None, max_body_size: int = LIMIT, **kwargs: Any
 ) -> Request:
     """`make_request("/x", method="POST", data=b"...")`: `EnvironBuilder`'s arguments."""
-    return Request(EnvironBuilder(*args, **kwargs).get_environ(), params, max_body_size)
+    return Request(EnvironBuilder(*args, **kwargs).get_environ(), max_body_size, params=params)
 
 
 class RecordingStream:
@@ -62,7 +62,7 @@ def streamed(
         environ["wsgi.input_terminated"] = True
     if content_type is not None:
         environ["CONTENT_TYPE"] = content_type
-    return Request(environ, None, LIMIT), stream
+    return Request(environ, LIMIT), stream
 
 
 def failure(call: Any, status: int = 400) -> str:
@@ -370,7 +370,7 @@ def test_form_and_files_read_a_multipart_body_once() -> None:
     assert environ["CONTENT_TYPE"].startswith("multipart/form-data; boundary=")
     stream = RecordingStream(body)
     environ["wsgi.input"] = stream
-    request = Request(environ, None, LIMIT)
+    request = Request(environ, LIMIT)
     upload = request.files()["upload"]
     assert upload.filename == "hello.txt"
     assert upload.mimetype == "text/plain"
