@@ -5,16 +5,18 @@
 
 `App.__call__` is the whole life of a request, top to bottom:
 
-1. build the `Request` (lazy: nothing is parsed yet)           request.py
-2. match the path to a route and its params                    App.match, router.py
-3. pick the handler for the method, or answer 404/405/501      App.pick
-4. call the handler and make sure it gave a `Response`         App.call
-5. send the response through WSGI                              response.py
+1. build the `Request` (lazy: nothing is parsed yet)        request.py
+2. find the route for the path, and its params              Router.find, paths.py
+3. take the route's handler for the method; without one,
+   the framework's own answer (308, fallback, 404/405/501)  App.without_handler
+4. call the handler (a page: render it) for its `Response`  App.call, App.render
+5. send the response through WSGI                           response.py
 
-Steps 2 to 4 are `App.handle(request) -> Response`, which a test may call
-without WSGI; where the tree has a `proxy.py`, it runs first and may answer
-by itself. Every answer is a `Response` by the time it reaches step 5: the
-handler's, the framework's own (404, 405, 501, 308), the fallback app's, and
+Steps 2 to 4 are `App.handle(request) -> Response` (`App.dispatch`, after
+the proxy), which a test may call without WSGI; where the tree has a
+`proxy.py`, it runs first and may answer by itself. Each step that cannot
+go on returns its answer, a `Response`, rather than raising it: the
+handler's, the framework's own (308, 404, 405, 501), the fallback app's, and
 the one for an error on the way (`App.failed`: an `HTTPError`, or an
 exception that `App(errors=...)` maps to one, becomes its status; anything
 else a 500 whose traceback goes to the server's log).

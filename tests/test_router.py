@@ -485,3 +485,98 @@ def test_match_agrees_with_a_reference_matcher_on_every_short_path(
             served.add(expected[0])
     # The check is only as good as its paths: each route must have served one.
     assert served == {route.pattern for route in routes}
+
+
+# --- find: the request's path, with the static-path dict ------------------------
+
+
+def test_find_takes_a_path_without_parameters_whole_without_splitting_it(
+    router: Callable[..., Router],
+) -> None:
+    routes = router("about", "[slug]")
+    route, params, segments = routes.find({"PATH_INFO": "/about"})
+    assert (route and route.pattern, params, segments) == ("/about", {}, None)
+
+
+def test_find_splits_a_path_with_escapes_or_parameters(router: Callable[..., Router]) -> None:
+    routes = router("about", "[slug]")
+    escaped = {"PATH_INFO": "/about", "RAW_URI": "/%61bout"}
+    route, params, segments = routes.find(escaped)
+    assert (route and route.pattern, params, segments) == ("/about", {}, ["about"])
+    route, params, segments = routes.find({"PATH_INFO": "/x"})
+    assert (route and route.pattern, params, segments) == ("/[slug]", {"slug": "x"}, ["x"])
+
+
+def test_find_serves_no_path_with_an_empty_segment(router: Callable[..., Router]) -> None:
+    routes = router("[slug]", "[slug]/[b]")
+    for path, segments in (("/x/", ["x", ""]), ("//x", ["", "x"])):
+        route, _, found_segments = routes.find({"PATH_INFO": path})
+        assert (route, found_segments) == (None, segments)
+
+
+# --- not_found: the nearest not_found.py, in the same tree --------------------
+
+
+NOT_FOUND = "def NotFound():\n    return ''\n"
+
+
+@pytest.fixture
+def not_found_router(tree: Callable[[dict[str, str]], Path]) -> Callable[..., Router]:
+    """`not_found_router("", "shop/[cat]")` -> a `Router` over a `not_found.py` in each folder."""
+
+    def make(*folders: str) -> Router:
+        files = {"about/route.py": ROUTE}
+        files.update({f"{folder}/not_found.py" if folder else "not_found.py": NOT_FOUND
+                      for folder in folders})
+        loaded = load_tree(tree(files))
+        return Router(loaded.routes, loaded.not_found)
+
+    return make
+
+
+def nearest(router: Router, path: str) -> str | None:
+    """The file of the not_found.py that `router.not_found` finds for "a/b", or None."""
+    handler = router.not_found(segments_of(path))
+    return None if handler is None else handler.file.removeprefix("app/")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("", "not_found.py"),
+        ("nope", "not_found.py"),
+        ("shop", "shop/not_found.py"),
+        ("shop/hats", "shop/[cat]/not_found.py"),  # [cat] covers any one segment
+        ("shop/hats/x/y", "shop/[cat]/not_found.py"),  # and all below it
+        ("docs", "not_found.py"),  # a catch-all covers one segment or more
+        ("docs/a/b", "docs/[...slug]/not_found.py"),
+    ],
+)
+def test_the_deepest_not_found_page_that_covers_the_path_wins(
+    not_found_router: Callable[..., Router], path: str, expected: str
+) -> None:
+    routes = not_found_router("", "shop", "shop/[cat]", "docs/[...slug]")
+    assert nearest(routes, path) == expected
+
+
+def test_without_a_covering_not_found_page_there_is_none(
+    not_found_router: Callable[..., Router],
+) -> None:
+    routes = not_found_router("shop", "docs/[...slug]")
+    assert [nearest(routes, path) for path in ("", "nope", "docs", "shopping")] == [None] * 4
+
+
+def test_between_two_as_deep_the_static_folder_wins(
+    not_found_router: Callable[..., Router],
+) -> None:
+    routes = not_found_router("[a]/b", "x/[c]", "x/[...rest]")
+    assert nearest(routes, "x/b") == "x/[c]/not_found.py"
+    assert nearest(routes, "y/b") == "[a]/b/not_found.py"
+
+
+def test_a_not_found_page_below_a_catch_all_covers_paths_as_long_as_its_folder(
+    not_found_router: Callable[..., Router],
+) -> None:
+    routes = not_found_router("docs/[...slug]/more")
+    assert nearest(routes, "docs/a") is None
+    assert nearest(routes, "docs/a/b") == "docs/[...slug]/more/not_found.py"
