@@ -194,8 +194,9 @@ def _find(
     broken_links: list[str] = []
 
     # `above`: the real paths of the folders on the way to `folder`, itself
-    # last. A plain subfolder's real path is its parent's and its name (no
-    # system call): only a link is resolved.
+    # last. A plain subfolder's real path is its parent's and its name: only
+    # a link is resolved. Speed: os.path.realpath on every folder instead
+    # takes App() over 1,000 route files from 244 M instructions to 495 M.
     def visit(folder: str, folders: tuple[str, ...], above: tuple[str, ...]) -> None:
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -328,7 +329,10 @@ def _load(
 class _Signature(NamedTuple):
     """The parameters a function of the tree may take, as the loader checks them."""
 
-    who: str  # how a refusal names the function: "a handler", "Layout"
+    # How a refusal names the function: "a handler" (a method, or Page), or
+    # the one function a layout, error, not-found or proxy file exports
+    # ("Layout"), which is the name `_import_handler` looks for.
+    who: str
     arities: tuple[int, ...]  # how many positional parameters it may take
     shown: str  # as a refusal shows them: "(children, request)"
 
@@ -415,9 +419,7 @@ def _required(namespace: Namespace, name: str, file: str) -> Callable[..., Any]:
 
 
 def _function(namespace: Namespace, name: str, file: str) -> Callable[..., Any] | None:
-    # The module's own names, as `from route import GET` sees them. (getattr
-    # would do, but a name that is missing costs it an exception: six of
-    # the seven methods, in most route files.)
+    # The module's own names, as `from route import GET` sees them.
     value = namespace.get(name)
     if value is not None and not callable(value):
         raise RouteError(f"{name} in {file} must be a function, not {type(value).__name__}.")
@@ -442,7 +444,10 @@ def _handler(
     layouts: tuple[Handler, ...] = (),
 ) -> Handler:
     code = _plain_code(function)
-    if code is not None:  # the common case, read straight from the code object
+    # Speed: the common case, read straight from the code object: with
+    # inspect.signature for every handler, App() over 1,000 route files
+    # runs 308 M instructions instead of 244 M.
+    if code is not None:
         flags = code.co_flags
         all_positional = not (code.co_kwonlyargcount or flags & _VARIADIC)
         arity = code.co_argcount if all_positional else None

@@ -101,6 +101,8 @@ class RoutableFile:
     def __post_init__(self) -> None:
         self.pattern = to_pattern(self.segments)
         # Every parameter is written "[...]": most files need no closer look.
+        # Speed: App() over 1,000 route files runs 244 M instructions, 248 M
+        # without this and `rules`' quick look for files that share a URL.
         self.parameters = ()
         if "[" in self.pattern:
             self.parameters = tuple([s for s in self.segments if s.kind is not STATIC])

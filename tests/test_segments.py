@@ -1,4 +1,5 @@
-"""`microroute.segments`: one folder name -> the URL segment it stands for (SPEC §2)."""
+"""`microroute.segments`: one folder name -> the URL segment it stands for
+(README, "Segments: what a folder matches")."""
 
 from __future__ import annotations
 
