@@ -42,6 +42,7 @@ _SORTED_METHODS = tuple(sorted(METHODS))  # as `Route.methods` lists them
 FILES = {"route.py": RouteKind.ROUTE, "page.py": RouteKind.PAGE}
 LAYOUT, NOT_FOUND, ERROR, PROXY = "layout.py", "not_found.py", "error.py", "proxy.py"
 
+
 @dataclass(frozen=True)
 class Proxy:
     """The root's `proxy.py`: its function, and the paths it runs for."""

@@ -126,7 +126,7 @@ def test_the_finder_makes_a_bare_package_of_a_folder_of_a_tree_and_nothing_else(
 
 
 @pytest.mark.parametrize(
-    ("source", "cause", "detail"),
+    ("source", "cause", "as_told"),
     [
         ("1 / 0\n", ZeroDivisionError, "ZeroDivisionError: division by zero"),
         ("raise ValueError('no DATABASE_URL')\n", ValueError, "ValueError: no DATABASE_URL"),
@@ -140,10 +140,10 @@ def test_the_finder_makes_a_bare_package_of_a_folder_of_a_tree_and_nothing_else(
 )
 @pytest.mark.parametrize("file", ["api/x/route.py", "about/page.py"])
 def test_a_file_that_fails_to_import_is_named_and_keeps_its_cause(
-    tree: Tree, source: str, cause: type[Exception], detail: str, file: str
+    tree: Tree, source: str, cause: type[Exception], as_told: str, file: str
 ) -> None:
     error = refused(tree({**routable("ok/route.py"), file: source}))
-    assert str(error).startswith(f"app/{file} failed to import: {detail}")
+    assert str(error).startswith(f"app/{file} failed to import: {as_told}")
     assert isinstance(error.__cause__, cause)
 
 
