@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import types
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
