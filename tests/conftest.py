@@ -2,7 +2,8 @@
 route trees written to disk (`tree`), the app behind werkzeug's test `Client`
 wrapped in `wsgiref.validate.validator` for PEP 3333 (`make_client`, and `site`
 over the app tests' `SITE`), a real WSGI server (gunicorn, waitress, uWSGI...)
-on 127.0.0.1 (`serve`), and the demo's databases (`demo_db`, `postgres_db`).
+on 127.0.0.1 (`serve`), the demo's databases (`demo_db`, `postgres_db`), and the
+demo app over one (`api`, `sqlite_api`).
 
 Under CI (`CI=true`) a skipped test is a failure: a test that needs something
 missing on the machine may skip on a laptop, never in CI.
@@ -20,6 +21,7 @@ import postgres
 import pytest
 from werkzeug.test import Client
 
+from demo_client import Api, api_over
 from demo_databases import DemoDatabase, PostgresDatabase, SqliteDatabase
 from helpers import ROOT, SITE, Server, write_tree
 from microroute import App
@@ -113,6 +115,21 @@ def postgres_db(_postgres_demo_url: str) -> PostgresDatabase:
     # a third of a second, and the store makes and seeds the table on first use.
     database.sql("DROP TABLE IF EXISTS products")
     return database
+
+
+@pytest.fixture
+def api(demo_db: DemoDatabase, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """The demo app in-process (`demo_client.Api`) over a fresh database of its
+    own, SQLite then PostgreSQL, with no admin token."""
+    with api_over(demo_db, monkeypatch) as api:
+        yield api
+
+
+@pytest.fixture
+def sqlite_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """`api`, on SQLite only: for what only SQLite can be made to do here."""
+    with api_over(SqliteDatabase(tmp_path / "demo.sqlite3"), monkeypatch) as api:
+        yield api
 
 
 # -- the app tests' site ----------------------------------------------------------

@@ -10,12 +10,11 @@ traceback goes to the log, and, for a browser, the nearest `error.py`'s page.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.test import TestResponse
+from werkzeug.test import Client, TestResponse
 
 from helpers import BROWSER, MakeClient, fetch
 from microroute import App, HTTPError
@@ -66,25 +65,25 @@ def proxy(request, handle):
 """,
 }
 
-Get = Callable[..., tuple[TestResponse, str]]  # get(path, method="GET", **options)
-
 
 @pytest.fixture
-def get(make_client: MakeClient) -> Get:
-    client = make_client(FILES, errors=ERRORS)
+def client(make_client: MakeClient) -> Client:
+    """The app over `FILES`, with `ERRORS` as its `errors=`."""
+    return make_client(FILES, errors=ERRORS)
 
-    def request(path: str, method: str = "GET", **options: Any) -> tuple[TestResponse, str]:
-        """The response, and what the app wrote to its log."""
-        log = io.StringIO()
-        response = fetch(client, method, path, errors_stream=log, **options)
-        return response, log.getvalue()
 
-    return request
+def answer(
+    client: Client, path: str, method: str = "GET", **options: Any
+) -> tuple[TestResponse, str]:
+    """The response, and what the app wrote to its log."""
+    log = io.StringIO()
+    response = fetch(client, method, path, errors_stream=log, **options)
+    return response, log.getvalue()
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])  # POST: an async def handler
-def test_a_mapped_exception_is_its_http_error_and_no_crash(get: Get, method: str) -> None:
-    response, log = get("/api/timeout", method)
+def test_a_mapped_exception_is_its_http_error_and_no_crash(client: Client, method: str) -> None:
+    response, log = answer(client, "/api/timeout", method)
     assert response.status_code == 503
     assert response.get_json() == {"error": "The database is busy; try again shortly."}
     assert response.headers["Retry-After"] == "1"
@@ -101,45 +100,47 @@ def test_a_mapped_exception_is_its_http_error_and_no_crash(get: Get, method: str
     ],
 )
 def test_the_nearest_class_in_the_exceptions_ancestry_wins(
-    get: Get, path: str, status: int, message: str
+    client: Client, path: str, status: int, message: str
 ) -> None:
-    response, log = get(path)
+    response, log = answer(client, path)
     assert (response.status_code, response.get_json()) == (status, {"error": message})
     assert log == ""
 
 
-def test_an_exception_not_mapped_is_still_a_logged_500(get: Get) -> None:
-    response, log = get("/api/value")
+def test_an_exception_not_mapped_is_still_a_logged_500(client: Client) -> None:
+    response, log = answer(client, "/api/value")
     assert (response.status_code, response.get_json()) == (500, {"error": "Internal Server Error"})
     assert "ValueError: what the handler was told" in log
 
 
-def test_a_page_that_raises_a_mapped_exception_gets_its_status_not_the_error_page(get: Get) -> None:
-    response, log = get("/busy", headers={"Accept": BROWSER})
+def test_a_page_that_raises_a_mapped_exception_gets_its_status_not_the_error_page(
+    client: Client,
+) -> None:
+    response, log = answer(client, "/busy", headers={"Accept": BROWSER})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     page = response.get_data(as_text=True)
     assert "try again shortly" in page and "Sorry" not in page
     assert log == ""
     # Not mapped: error.py's page, inside the layout, status 500, logged.
-    broken, log = get("/broken", headers={"Accept": BROWSER})
+    broken, log = answer(client, "/broken", headers={"Accept": BROWSER})
     assert (broken.status_code, broken.get_data(as_text=True)) == (
         500, "<main><h1>Sorry</h1></main>"
     )
     assert "ValueError: the page was told" in log
 
 
-def test_a_page_whose_exception_maps_to_404_gets_the_not_found_page(get: Get) -> None:
-    response, _ = get("/gone", headers={"Accept": BROWSER})
+def test_a_page_whose_exception_maps_to_404_gets_the_not_found_page(client: Client) -> None:
+    response, _ = answer(client, "/gone", headers={"Accept": BROWSER})
     assert (response.status_code, response.get_data(as_text=True)) == (
         404, "<main><h1>Nothing here</h1></main>"
     )
-    api, _ = get("/gone")
+    api, _ = answer(client, "/gone")
     assert (api.status_code, api.get_json()) == (404, {"error": "No such thing."})
 
 
-def test_an_exception_the_proxy_raises_is_mapped_too(get: Get) -> None:
-    response, log = get("/api/closed")
+def test_an_exception_the_proxy_raises_is_mapped_too(client: Client) -> None:
+    response, log = answer(client, "/api/closed")
     assert (response.status_code, response.headers["Retry-After"]) == (503, "1")
     assert log == ""
 

@@ -1,26 +1,22 @@
 """The demo as a site: its root layout, not-found and error pages, its proxy
 (security headers everywhere, CORS for `/api`) and its files in `public/`.
 
-In-process, as test_demo_api.py (whose `api` fixture gives each test a
-database of its own), through `wsgiref.validate`.
+In-process, as test_demo_api.py, through `wsgiref.validate` (`demo_client.Api`).
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from wsgiref.validate import validator
 
 import pytest
-from test_demo_api import Api
 from werkzeug.test import Client
 
-from demo_app.store import DB_ENV_VAR, default_store
+from demo_client import Api
+from helpers import BROWSER, ROOT
 from microroute import App
 
-ROOT = Path(__file__).resolve().parent.parent
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 FRONT_END = "http://localhost:5173"  # an origin the demo's proxy.py allows
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -34,17 +30,9 @@ SECURITY_HEADERS = {
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    """The demo app over a fresh database of its own."""
-    monkeypatch.setenv(DB_ENV_VAR, str(tmp_path / "demo.sqlite3"))
-    monkeypatch.delenv("MICROROUTE_DEMO_ADMIN_TOKEN", raising=False)
-    default_store.cache_clear()
-    try:
-        yield Api()
-    finally:
-        if default_store.cache_info().currsize:
-            default_store().close()
-        default_store.cache_clear()
+def site(sqlite_api: Api) -> Api:
+    """The demo app over a fresh SQLite database of its own."""
+    return sqlite_api
 
 
 # -- the layout and public/ ------------------------------------------------------
