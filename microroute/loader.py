@@ -29,48 +29,26 @@ import inspect
 import os
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from . import matcher, packages, paths, rules, segments
-from .errors import HTTPError, RouteError
-from .matcher import Matcher
-from .routes import METHODS, Handler, NotFoundPage, RoutableFile, Route, RouteKind, make_route
+from . import matcher, packages, rules, segments
+from .errors import RouteError
+from .routes import (
+    METHODS,
+    Handler,
+    NotFoundPage,
+    Proxy,
+    RoutableFile,
+    Route,
+    RouteKind,
+    Tree,
+    make_route,
+)
 from .segments import Segment
 
 _SORTED_METHODS = tuple(sorted(METHODS))  # as `Route.methods` lists them
 FILES = {"route.py": RouteKind.ROUTE, "page.py": RouteKind.PAGE}
 LAYOUT, NOT_FOUND, ERROR, PROXY = "layout.py", "not_found.py", "error.py", "proxy.py"
-
-
-@dataclass(frozen=True)
-class Proxy:
-    """The root's `proxy.py`: its function, and the paths it runs for."""
-
-    handler: Handler  # proxy(), (request) or (request, handle)
-    matcher: Matcher | None  # from its `config`; None: every request
-
-    def runs_for(self, environ: dict[str, Any]) -> bool:
-        """Whether the proxy runs for this request's path."""
-        if self.matcher is None:
-            return True
-        try:
-            segments = paths.split(environ)
-        except HTTPError:
-            # A path the router refuses (`/admin/%ZZ`) is judged as read
-            # loosely: a proxy guarding /admin still runs, and the refusal
-            # (a 400, or the fallback's answer) is what `handle` returns.
-            segments = paths.split_loosely(environ)
-        return self.matcher.matches(segments)
-
-
-@dataclass(frozen=True)
-class Tree:
-    """Everything `App` serves from one route folder."""
-
-    routes: list[Route]  # in match order
-    not_found: list[NotFoundPage]  # the deepest first: the nearest one wins
-    proxy: Proxy | None
 
 
 def load_tree(app_dir: str | os.PathLike[str]) -> Tree:

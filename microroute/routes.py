@@ -11,6 +11,8 @@ not on the loader that builds it.
                        methods=("GET", "PUT"), allow="GET, HEAD, OPTIONS, PUT", ...)
     Handler    one function of a route file (`GET`), a page (`Page`), a layout, ...
     NotFoundPage  a not_found.py's `NotFound`, and the folder it answers for
+    Proxy      the root's proxy.py: its function, and the paths it runs for
+    Tree       all of the above that `App` serves from one route folder
     RoutableFile  a route.py or page.py placed in the URL space, before it is
                imported: what `rules` checks
     Params     what a request's path gives a handler: {"id": "42"}, {"slug": ["a", "b"]}
@@ -24,6 +26,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from . import paths
+from .errors import HTTPError
+from .matcher import Matcher
 from .response import Response
 from .segments import STATIC, Segment, to_pattern
 
@@ -86,6 +91,36 @@ class NotFoundPage:
 
     segments: tuple[Segment, ...]
     handler: Handler
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """The root's `proxy.py`: its function, and the paths it runs for."""
+
+    handler: Handler  # proxy(), (request) or (request, handle)
+    matcher: Matcher | None  # from its `config`; None: every request
+
+    def runs_for(self, environ: dict[str, Any]) -> bool:
+        """Whether the proxy runs for this request's path."""
+        if self.matcher is None:
+            return True
+        try:
+            segments = paths.split(environ)
+        except HTTPError:
+            # A path the router refuses (`/admin/%ZZ`) is judged as read
+            # loosely: a proxy guarding /admin still runs, and the refusal
+            # (a 400, or the fallback's answer) is what `handle` returns.
+            segments = paths.split_loosely(environ)
+        return self.matcher.matches(segments)
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Everything `App` serves from one route folder."""
+
+    routes: list[Route]  # in match order
+    not_found: list[NotFoundPage]  # the deepest first: the nearest one wins
+    proxy: Proxy | None
 
 
 @dataclass(slots=True)
