@@ -3,7 +3,7 @@ route trees written to disk (`tree`), the app behind werkzeug's test `Client`
 wrapped in `wsgiref.validate.validator` for PEP 3333 (`make_client`, and `site`
 over the app tests' `SITE`), a real WSGI server (gunicorn, waitress, uWSGI...)
 on 127.0.0.1 (`serve`), the demo's databases (`demo_db`, `postgres_db`), and the
-demo app over one (`api`, `sqlite_api`).
+demo's store and app over one (`store`, `sqlite_store`, `api`, `sqlite_api`).
 
 Under CI (`CI=true`) a skipped test is a failure: a test that needs something
 missing on the machine may skip on a laptop, never in CI.
@@ -21,6 +21,7 @@ import postgres
 import pytest
 from werkzeug.test import Client
 
+from demo_app.store import Store
 from demo_client import Api, api_over
 from demo_databases import DemoDatabase, PostgresDatabase, SqliteDatabase
 from helpers import ROOT, SITE, Server, write_tree
@@ -130,6 +131,22 @@ def sqlite_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]
     """`api`, on SQLite only: for what only SQLite can be made to do here."""
     with api_over(SqliteDatabase(tmp_path / "demo.sqlite3"), monkeypatch) as api:
         yield api
+
+
+@pytest.fixture
+def store(demo_db: DemoDatabase) -> Iterator[Store]:
+    """The demo's store on a fresh database: SQLite, then PostgreSQL."""
+    store = demo_db.store()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """`store`, on SQLite only (the file `tmp_path / "products.sqlite3"`)."""
+    store = Store(tmp_path / "products.sqlite3")
+    yield store
+    store.close()
 
 
 # -- the app tests' site ----------------------------------------------------------

@@ -26,10 +26,6 @@ from demo_app.store import default_store
 from demo_databases import DemoDatabase
 
 ADMIN_TOKEN_ENV = "MICROROUTE_DEMO_ADMIN_TOKEN"  # as the README names it
-SEEDS = [
-    {"id": 1, "name": "Keyboard", "price": 999},
-    {"id": 2, "name": "Mouse", "price": 499},
-]
 PRICE_RULE = "must be an integer ≥ 0"  # the issue's own wording
 NO_JSON = object()  # `api(method, path)` sends no JSON body
 
@@ -96,7 +92,3 @@ def refused_fields(response: TestResponse) -> dict[str, str]:
     assert set(body) == {"error", "fields"} and body["error"], body
     fields: dict[str, str] = body["fields"]
     return fields
-
-
-def names(products: list[dict[str, Any]]) -> list[str]:
-    return [product["name"] for product in products]

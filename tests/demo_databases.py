@@ -10,12 +10,23 @@ gives one of each to every test that asks, so the same test runs on both.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from demo_app.store import DATABASE_URL_ENV_VAR, DB_ENV_VAR, Store
+
+# What a new database holds: the two products the store seeds it with.
+SEEDS = [
+    {"id": 1, "name": "Keyboard", "price": 999},
+    {"id": 2, "name": "Mouse", "price": 499},
+]
+
+
+def names(products: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The products' names, in their order."""
+    return [product["name"] for product in products]
 
 
 class SqliteDatabase:

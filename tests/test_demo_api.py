@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from demo_client import PRICE_RULE, SEEDS, Api, names, refused_fields
+from demo_client import PRICE_RULE, Api, refused_fields
+from demo_databases import SEEDS, names
 from helpers import error_message
 
 # -- GET /api/products ------------------------------------------------------

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from demo_app.store import default_store
-from demo_client import ADMIN_TOKEN_ENV, NO_JSON, PRICE_RULE, SEEDS, Api, names, refused_fields
+from demo_client import ADMIN_TOKEN_ENV, NO_JSON, PRICE_RULE, Api, refused_fields
+from demo_databases import SEEDS, names
 from helpers import error_message
 
 # -- /api/products/[id] -----------------------------------------------------

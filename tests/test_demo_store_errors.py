@@ -10,8 +10,8 @@ from __future__ import annotations
 from werkzeug.test import TestResponse
 
 from demo_app.store import default_store
-from demo_client import SEEDS, Api
-from demo_databases import DemoDatabase
+from demo_client import Api
+from demo_databases import SEEDS, DemoDatabase
 from helpers import error_message
 
 # -- a locked database -----------------------------------------------------
