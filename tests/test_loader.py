@@ -18,7 +18,7 @@ import pytest
 
 from helpers import MINIMAL_PAGE, module_of, refusal, routable, write_tree
 from microroute import App, RouteError, loader, segments
-from microroute.routes import Route
+from microroute.routes import Route, RouteKind
 
 Tree = Callable[[dict[str, str]], Path]
 
@@ -125,6 +125,14 @@ def test_each_route_describes_its_file(tree: Tree) -> None:
         ("/api/upload", "app/api/upload/route.py", "route", ("POST",), "OPTIONS, POST"),
         ("/cart", "app/(shop)/cart/page.py", "page", ("GET",), "GET, HEAD, OPTIONS"),
     ]
+
+
+def test_a_routes_kind_is_a_route_kind_that_reads_as_its_name(tree: Tree) -> None:
+    routes = App(tree(routable("api/route.py", "about/page.py"))).routes
+    assert [route.kind for route in routes] == [RouteKind.PAGE, RouteKind.ROUTE]
+    assert [(route.kind == name, str(route.kind), f"{route.kind}") for route, name in zip(
+        routes, ["page", "route"], strict=True
+    )] == [(True, "page", "page"), (True, "route", "route")]
 
 
 def test_a_route_file_at_the_root_is_the_root_url(tree: Tree) -> None:
