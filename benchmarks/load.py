@@ -24,9 +24,17 @@ Method
   no stale kept-alive socket to mistake for a server fault). Every request
   has a timeout.
 * Counts. A request *served* is one answered with any status. A *connection
-  error* is one that raised instead (refused, reset, timed out, malformed).
+  error* is one that got no status line at all (refused, reset, timed out,
+  malformed). A *cut answer* got its status line and headers, then the
+  connection ended (closed, reset, or silent past the timeout) before the
+  whole body came: fewer bytes than its `Content-Length`, which the client
+  can tell from a whole answer (`http.client` raises `IncompleteRead`). A
+  proxy can do nothing else when the machine behind it dies mid-answer
+  (README, "Deploying"); it is counted apart, and is never a served answer.
   An *unexpected* answer has another status than the one above, or a body
   that does not match (the wrong product, a name that is not the one sent).
+  Every request without a whole answer, or answered 5xx, is also listed
+  among the report's `failures`, with its kind and when it was sent.
 * Lost writes. Each 201 is recorded with the product it returned. After the
   run the whole catalogue is read page by page
   (`GET /api/products?limit=200&offset=...`): every recorded product must be
@@ -74,6 +82,15 @@ MISSING_PATH = "/api/no-such-route"
 # -- the report ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A request that got no whole answer, or a 5xx."""
+
+    kind: str  # one of MIX
+    outcome: str  # "502" (the status), "cut 201" (the status, then a short body), "no answer"
+    sent: float  # time.monotonic() when the client sent it
+
+
 @dataclass
 class LoadReport:
     seconds: float  # wall time of the traffic, warm-up included
@@ -82,8 +99,10 @@ class LoadReport:
     served: int = 0  # answered with any status
     by_status: Counter[int] = field(default_factory=Counter)
     by_kind: Counter[str] = field(default_factory=Counter)  # served, per kind of request
-    connection_errors: int = 0
+    connection_errors: int = 0  # no status line
+    cut_answers: int = 0  # a status line, then less body than announced
     unexpected: int = 0  # a wrong status or a wrong body
+    failures: list[Failure] = field(default_factory=list)  # 5xx, cut, no answer
     created: int = 0  # 201s to POST
     products: list[dict[str, Any]] = field(default_factory=list)  # what those 201s returned
     lost_writes: int = 0
@@ -118,6 +137,8 @@ class LoadReport:
             found.append(f"{self.errors_5xx} 5xx answers")
         if self.connection_errors:
             found.append(f"{self.connection_errors} connection errors")
+        if self.cut_answers:
+            found.append(f"{self.cut_answers} cut answers")
         if self.unexpected:
             found.append(f"{self.unexpected} unexpected answers")
         if self.lost_writes:
@@ -142,9 +163,13 @@ class LoadReport:
             ("  by status", statuses or "-"),
             ("5xx", str(self.errors_5xx)),
             ("connection errors", str(self.connection_errors)),
+            ("cut answers", str(self.cut_answers)),
             ("unexpected answers", str(self.unexpected)),
             ("lost writes", f"{self.lost_writes} of {self.created} created"),
         ]
+        if self.failures:
+            rows.append(("failures", ", ".join(f"{failure.kind} {failure.outcome}"
+                                               for failure in self.failures)))
         growth = self.rss_growth()
         for pid in sorted(self.rss_first_kib):
             first, last = self.rss_first_kib[pid], self.rss_last_kib.get(pid, float("nan"))
@@ -170,7 +195,9 @@ class _Tally:
     by_status: Counter[int] = field(default_factory=Counter)
     by_kind: Counter[str] = field(default_factory=Counter)
     connection_errors: int = 0
+    cut_answers: int = 0
     unexpected: int = 0
+    failures: list[Failure] = field(default_factory=list)
     created: list[dict[str, Any]] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
 
@@ -179,9 +206,21 @@ class _Tally:
             self.examples.append(text)
 
 
+class CutAnswerError(Exception):
+    """The status line came, then the connection ended before the whole body."""
+
+    def __init__(self, status: int, cause: BaseException) -> None:
+        super().__init__(f"{status}, then {cause!r}")
+        self.status = status
+
+
 def _request(host: str, port: int, method: str, path: str,
              body: Any = None) -> tuple[int, dict[str, str], bytes]:
-    """One request over its own connection, closed afterwards whatever happens."""
+    """One request over its own connection, closed afterwards whatever happens.
+
+    Raises OSError or HTTPException when no status line came, CutAnswerError
+    when one came but not the whole body.
+    """
     connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
     try:
         headers = {"Connection": "close"}
@@ -191,7 +230,11 @@ def _request(host: str, port: int, method: str, path: str,
             headers["Content-Type"] = "application/json"
         connection.request(method, path, body=data, headers=headers)
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        try:
+            content = response.read()
+        except (OSError, http.client.HTTPException) as error:  # IncompleteRead, reset
+            raise CutAnswerError(response.status, error) from error
+        return response.status, dict(response.getheaders()), content
     finally:
         connection.close()
 
@@ -210,14 +253,23 @@ def _client(host: str, port: int, number: int, run_id: str, known: dict[str, Any
             body = {"name": f"load {run_id} {number}-{sent}", "price": sent}
         elif kind == "missing":
             expected, path = 404, MISSING_PATH
+        sent_at = time.monotonic()
         try:
             status, headers, content = _request(host, port, method, path, body)
+        except CutAnswerError as cut:
+            tally.cut_answers += 1
+            tally.failures.append(Failure(kind, f"cut {cut.status}", sent_at))
+            tally.problem(f"{method} {path}: cut answer: {cut}")
+            continue
         except (OSError, http.client.HTTPException) as error:  # timeouts are OSErrors
             tally.connection_errors += 1
+            tally.failures.append(Failure(kind, "no answer", sent_at))
             tally.problem(f"{method} {path}: {error!r}")
             continue
         tally.by_status[status] += 1
         tally.by_kind[kind] += 1
+        if status >= 500:
+            tally.failures.append(Failure(kind, str(status), sent_at))
         wrong = _check(kind, status, expected, headers, content, body, known)
         if wrong:
             tally.unexpected += 1
@@ -336,7 +388,9 @@ def run_load(base_url: str, seconds: float, clients: int, worker_pids: list[int]
         report.by_status.update(tally.by_status)
         report.by_kind.update(tally.by_kind)
         report.connection_errors += tally.connection_errors
+        report.cut_answers += tally.cut_answers
         report.unexpected += tally.unexpected
+        report.failures += tally.failures
         report.examples += tally.examples[: max(0, 5 - len(report.examples))]
         created += tally.created
     report.served = sum(report.by_status.values())

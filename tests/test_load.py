@@ -47,6 +47,7 @@ def test_two_workers_under_bounded_mixed_load(serve: Callable[..., Server],
     print(summary)  # shown with -s or -rP, and on failure
     assert report.errors_5xx == 0, summary
     assert report.connection_errors == 0, summary
+    assert report.cut_answers == 0, summary
     assert report.unexpected == 0, summary
     assert report.lost_writes == 0, summary
     assert report.served >= MIN_SERVED, summary
