@@ -55,6 +55,8 @@ FILES = {
     "busy/page.py": "def Page():\n    raise TimeoutError('the page was told')\n",
     "gone/page.py": "def Page():\n    raise IndexError('the page was told')\n",
     "broken/page.py": "def Page():\n    raise ValueError('the page was told')\n",
+    "shop/layout.py": "def Layout(children):\n    raise TimeoutError('the layout was told')\n",
+    "shop/page.py": "def Page():\n    return '<h1>Shop</h1>'\n",
     "proxy.py": """
 def proxy(request, handle):
     if request.path == "/api/closed":
@@ -128,6 +130,13 @@ def test_a_page_that_raises_a_mapped_exception_gets_its_status_not_the_error_pag
         500, "<main><h1>Sorry</h1></main>"
     )
     assert "ValueError: the page was told" in log
+
+
+def test_a_layout_that_raises_a_mapped_exception_gets_its_status(client: Client) -> None:
+    response, log = answer(client, "/shop", headers={"Accept": BROWSER})
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "1")
+    assert "Sorry" not in response.get_data(as_text=True)
+    assert log == ""
 
 
 def test_a_page_whose_exception_maps_to_404_gets_the_not_found_page(client: Client) -> None:
