@@ -303,7 +303,7 @@ class App:
         traceback goes to the log (and, with `debug=True`, below the HTML);
         if the `Error` page fails too, the framework's own 500 is sent."""
         error = sys.exc_info()[1]
-        details = self.log_crash(request.environ)
+        logged = self.log_crash(request.environ)
         try:
             html = _invoke(page, error, request)
             if isinstance(html, Response):
@@ -311,7 +311,7 @@ class App:
             if not isinstance(html, str):
                 raise _not_html(html, page)
             if self.debug:
-                html += f"<pre>{escape(details)}</pre>"
+                html += f"<pre>{escape(logged)}</pre>"
             html = self.in_layouts(html, page, request)
             return vary_on_accept(Response.html(html, 500))  # chosen by Accept
         except Exception:
@@ -360,21 +360,21 @@ class App:
     def crash(self, environ: dict[str, Any]) -> Response:
         """A 500: the traceback goes to the server's log, never to the client
         unless `debug=True`."""
-        details = self.log_crash(environ)
+        logged = self.log_crash(environ)
         return error_response(
-            environ, 500, "Internal Server Error", detail=details if self.debug else None
+            environ, 500, "Internal Server Error", traceback=logged if self.debug else None
         )
 
     def log_crash(self, environ: dict[str, Any]) -> str:
         """Write the traceback of the exception being handled to the server's
         log (`wsgi.errors`), naming the request; return it."""
-        details = traceback.format_exc()
+        logged = traceback.format_exc()
         log = environ.get("wsgi.errors") or sys.stderr
         # The method and path are the client's: quoted, so they cannot forge log lines.
         log.write(f"microroute: error in {environ.get('REQUEST_METHOD')!r} "
-                  f"{environ.get('PATH_INFO')!r}\n{details}")
+                  f"{environ.get('PATH_INFO')!r}\n{logged}")
         log.flush()
-        return details
+        return logged
 
 
 def _not_html(returned: object, handler: Handler) -> TypeError:

@@ -39,8 +39,8 @@ class HTTPError(Exception):
     `HTTPError(422, "Invalid", details={"fields": {"price": "must be ≥ 0"}})`.
     """
 
-    # Slots, and no call to Exception.__init__ (its __new__ already keeps the
-    # arguments): the framework raises one of these for every 404.
+    # No call to Exception.__init__: its __new__ already keeps the arguments
+    # (`args`, which `str(error)` shows).
     __slots__ = ("details", "headers", "message", "status")
 
     def __init__(
@@ -116,22 +116,23 @@ def error_response(
     status: int,
     message: str,
     headers: Mapping[str, str] | None = None,
-    detail: str | None = None,
+    *,
+    traceback: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> Response:
     """The framework's answer for an error: JSON, or HTML for a browser.
 
-    `details` are extra keys of the JSON body; `detail` (a traceback, only
-    ever passed with `debug=True`) is shown below the message. Everything
-    reflected into HTML is escaped.
+    `details` are extra keys of the JSON body (an `HTTPError`'s); a
+    `traceback` (only ever passed with `debug=True`) is shown below the
+    message. Everything reflected into HTML is escaped.
     """
-    if headers is None and detail is None and details is None:
-        # PERF: the shared answer is found by the Accept header itself, which
+    if headers is None and traceback is None and details is None:
+        # Speed: the shared answer is found by the Accept header itself, which
         # is ranked only on a miss (with `sent`, a stray 404's 29,400
-        # instructions down to 26,200; benchmarks/README.md).
+        # instructions down to 26,200; benchmarks/README.md, "The stray 404").
         accept = environ.get("HTTP_ACCEPT")
         return _plain_error(status, message, accept if isinstance(accept, str) else None)
-    return _error(status, message, prefers_html(environ), headers, detail, details)
+    return _error(status, message, prefers_html(environ), headers, traceback, details)
 
 
 class _Shared(Response):
@@ -149,7 +150,7 @@ class _Shared(Response):
     def __call__(
         self, environ: Mapping[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
-        # PERF: a stray 404's status line and headers made once, not per
+        # Speed: a stray 404's status line and headers made once, not per
         # request (see error_response's count), and its body a tuple made once
         # (-300 more). A copy of the list: a server may add to the one it is given.
         line, headers, body = self.sent
@@ -190,7 +191,7 @@ def _error(
     message: str,
     as_html: bool,
     headers: Mapping[str, str] | None = None,
-    detail: str | None = None,
+    traceback: str | None = None,
     details: Mapping[str, Any] | None = None,
     kind: type[Response] = Response,
 ) -> Response:
@@ -201,12 +202,13 @@ def _error(
             f"<title>{title}</title></head>\n<body><h1>{title}</h1>\n"
             f"<p>{html.escape(message)}</p>\n"
         )
-        if detail:
-            page += f"<pre>{html.escape(detail)}</pre>\n"
+        if traceback:
+            page += f"<pre>{html.escape(traceback)}</pre>\n"
         page += "</body></html>\n"
         return vary_on_accept(kind.html(page, status, headers))
-    body: dict[str, Any] = {"error": message, **(details or {})}
-    body["error"] = message  # details add keys; they never replace the message
-    if detail:
-        body["traceback"] = detail
+    body: dict[str, Any] = {"error": message}
+    for key, value in (details or {}).items():
+        body.setdefault(key, value)  # details add keys; they never replace the message
+    if traceback:
+        body["traceback"] = traceback
     return vary_on_accept(kind.json(body, status, headers))

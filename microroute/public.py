@@ -148,7 +148,7 @@ class PublicFile:
             etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
             last_modified = http_date(stat.st_mtime)
             response = Response(FileBody(file, size), 200)
-            # PERF: headers made here, valid by construction, are not checked
+            # Speed: headers made here, valid by construction, are not checked
             # one by one as a handler's are: that checking was a fifth of a
             # small file's cost (benchmarks/bench_public.py).
             response.headers = Headers.trusted([

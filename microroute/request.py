@@ -65,7 +65,7 @@ class Request:
         path = self.environ.get("PATH_INFO") or "/"
         if path[0] != "/":  # gunicorn, given the header SCRIPT_NAME: /, says "about"
             path = "/" + path
-        return _from_wsgi(path)
+        return _wsgi_text(path)
 
     @property
     def url(self) -> str:
@@ -74,8 +74,8 @@ class Request:
         return get_current_url(
             environ["wsgi.url_scheme"],
             get_host(environ),
-            _from_wsgi(environ.get("SCRIPT_NAME", "")),
-            _from_wsgi(environ.get("PATH_INFO", "")),
+            _wsgi_text(environ.get("SCRIPT_NAME", "")),
+            _wsgi_text(environ.get("PATH_INFO", "")),
             environ.get("QUERY_STRING", "").encode("latin-1"),
         )
 
@@ -87,7 +87,7 @@ class Request:
     @cached_property
     def query(self) -> MultiDict[str, str]:
         """`?tag=a&tag=b`: `query["tag"] == "a"`, `query.getlist("tag") == ["a", "b"]`."""
-        query = _from_wsgi(self.environ.get("QUERY_STRING", ""))
+        query = _wsgi_text(self.environ.get("QUERY_STRING", ""))
         return MultiDict(parse_qsl(query, keep_blank_values=True))
 
     @cached_property
@@ -98,7 +98,7 @@ class Request:
         for the bytes it cannot decode, the other cookies intact, as werkzeug
         2 did: bad client bytes are never a 500.
         """
-        return parse_cookie(_from_wsgi(self.environ.get("HTTP_COOKIE", "")))
+        return parse_cookie(_wsgi_text(self.environ.get("HTTP_COOKIE", "")))
 
     @property
     def content_type(self) -> str:
@@ -314,6 +314,8 @@ def _too_large(limit: int) -> HTTPError:
     return HTTPError(413, f"The request body is larger than {limit} bytes.")
 
 
-def _from_wsgi(text: str) -> str:
-    # WSGI strings carry bytes as Latin-1; the URL means UTF-8.
+def _wsgi_text(text: str) -> str:
+    # WSGI strings carry bytes as Latin-1; the URL means UTF-8. Bytes that
+    # are not UTF-8 become U+FFFD: what a client sent is read, never refused
+    # (unlike a path segment, `paths._segment_text`, which must be exact).
     return text.encode("latin-1").decode("utf-8", "replace")

@@ -149,7 +149,7 @@ def test_error_response_for_an_unnamed_status() -> None:
 def test_html_error_escapes_everything_it_reflects() -> None:
     message = "No page at /<script>alert('x')</script>&\"q\""
     detail = "Traceback: <img src=x onerror=alert(1)>"
-    page = as_html(error_response(accepting(BROWSER), 500, message, detail=detail))
+    page = as_html(error_response(accepting(BROWSER), 500, message, traceback=detail))
     assert "<script>" not in page
     assert "<img" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&amp;&quot;q&quot;" in page
@@ -161,12 +161,12 @@ def test_json_error_carries_the_message_as_given() -> None:
     assert as_json(error_response({}, 404, message)) == {"error": message}
 
 
-def test_detail_is_shown_only_when_passed() -> None:
+def test_a_traceback_is_shown_only_when_passed() -> None:
     detail = 'Traceback (most recent call last):\n  File "route.py"\nZeroDivisionError'
     assert as_json(error_response({}, 500, "Internal Server Error")) == {
         "error": "Internal Server Error"
     }
-    assert as_json(error_response({}, 500, "Internal Server Error", detail=detail)) == {
+    assert as_json(error_response({}, 500, "Internal Server Error", traceback=detail)) == {
         "error": "Internal Server Error",
         "traceback": detail,
     }
@@ -174,7 +174,7 @@ def test_detail_is_shown_only_when_passed() -> None:
     assert "<pre>" not in plain_page
     assert "Traceback" not in plain_page
     debug_page = as_html(
-        error_response(accepting(BROWSER), 500, "Internal Server Error", detail=detail)
+        error_response(accepting(BROWSER), 500, "Internal Server Error", traceback=detail)
     )
     assert "<pre>Traceback (most recent call last):\n  File &quot;route.py&quot;" in debug_page
     assert "ZeroDivisionError</pre>" in debug_page
@@ -193,6 +193,12 @@ def test_details_add_keys_to_the_json_body() -> None:
 def test_details_never_replace_the_message() -> None:
     response = error_response({}, 422, "Invalid product", details={"error": "overridden"})
     assert as_json(response) == {"error": "Invalid product"}
+
+
+def test_the_message_comes_first_in_the_json_body() -> None:
+    details = {"fields": {"price": "must be >= 0"}, "error": "overridden"}
+    response = error_response({}, 422, "Invalid product", details=details)
+    assert response.body == b'{"error":"Invalid product","fields":{"price":"must be >= 0"}}'
 
 
 @pytest.mark.parametrize("accept", [None, "*/*", BROWSER])
