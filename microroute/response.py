@@ -63,6 +63,8 @@ def _json_encoder() -> Callable[[Any], str]:
     `json.dumps` builds its C encoder afresh on every call, which costs as
     much as encoding a small body; here it is built once, at import.
     """
+    # Speed: GET item runs 48,000 instructions, 64,400 with `json.dumps` per
+    # response (benchmarks/README.md, "The dispatch").
 
     def refuse(value: Any) -> Any:
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
@@ -118,8 +120,10 @@ class Response:
         Data JSON cannot hold raises `TypeError` here, in the handler, naming
         the type: `Object of type datetime is not JSON serializable`.
         """
-        # Built directly, not through __init__: there is nothing to check in
-        # what the framework sets itself, and this is every JSON response.
+        # Speed: built directly, not through __init__: there is nothing to
+        # check in what the framework sets itself (`Headers.trusted`), and this
+        # is every JSON response. GET item runs 48,000 instructions, 64,300
+        # with these headers checked one by one (benchmarks/README.md).
         if status.__class__ is not int or not 200 <= status <= 599:
             status = _checked_status(status)
         response = cls.__new__(cls)

@@ -104,8 +104,9 @@ class Router:
         decoded is an `HTTPError(400)`, from `paths.split`.
         """
         # Speed: a path with nothing to decode that names a route without
-        # parameters is one dict lookup, with no splitting at all (GET list,
-        # GET page: benchmarks/README.md, "The dispatch").
+        # parameters is one dict lookup, with no splitting at all: GET page
+        # runs 28,200 instructions, 32,500 through the tree; GET list 43,300,
+        # 50,100 (benchmarks/README.md, "The dispatch").
         route = self.by_path.get(environ.get("PATH_INFO") or "/")
         if route is not None and not paths.has_escapes(environ):
             return route, {}, None
