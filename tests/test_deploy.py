@@ -13,8 +13,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -277,6 +279,41 @@ def test_an_answer_cut_after_its_status_line_reaches_the_client_cut(
         load._request(host, int(port), "POST", "/api/products", {"name": "Cut", "price": 1})
     assert cut.value.status == 201
     assert "upstream prematurely closed connection" in balancer.log()
+
+
+def test_a_worker_killed_between_its_two_writes_cuts_a_201_that_was_written(
+    serve: Callable[..., Server], start_nginx: Callable[[list[Server]], Any], tmp_path: Path,
+) -> None:
+    # The real thing: gunicorn sends the status line and headers, then the
+    # body, in two writes; strace kills the worker as it starts the second.
+    # The client gets the 201 and no body, and the product is there.
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("no `strace` on PATH (Debian: apt-get install strace)")
+    env = {"MICROROUTE_DEMO_DB": str(tmp_path / "demo.sqlite3"), "DATABASE_URL": "",
+           "MICROROUTE_DEMO_ADMIN_TOKEN": ""}
+    instance = serve("demo_app:app", workers=1, env=env, config=GUNICORN_CONF)
+    balancer = start_nginx([instance])
+    assert request(balancer.url, path="/api/products")[0] == 200  # the worker is up
+    [worker] = instance.worker_pids()
+    tracer = subprocess.Popen(
+        [strace, "-p", str(worker), "-e", "trace=sendto", "-e", "inject=sendto:signal=KILL:when=2",
+         "-o", os.devnull], stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        attached = tracer.stderr.readline() if tracer.stderr else ""
+        if "attached" not in attached:
+            pytest.skip(f"strace cannot trace the worker: {attached.strip()}")
+        host, port = balancer.url.removeprefix("http://").split(":")
+        with pytest.raises(load.CutAnswerError) as cut:
+            load._request(host, int(port), "POST", "/api/products", {"name": "Cut", "price": 1})
+    finally:
+        tracer.wait(10)
+        if tracer.stderr:
+            tracer.stderr.close()
+    assert cut.value.status == 201
+    status, body = request(balancer.url, path="/api/products?q=Cut")  # a new worker answers
+    assert status == 200 and [product["name"] for product in json.loads(body)] == ["Cut"]
 
 
 @pytest.mark.parametrize(("method", "machines_sent"), [("GET", 2), ("POST", 1)])
