@@ -17,8 +17,8 @@ a child that finds its parent's pool leaves it alone: never used, never closed
 (closing would tell the server to end sessions the parent is still using).
 
 A full disk is `StoreFullError` (a 507), as with SQLite. Errors a client can
-wait out are `StoreBusyError`, which the routes answer with
-503 and `Retry-After`, as for a locked SQLite file: a row or table lock held past
+wait out are `StoreBusyError`, which the app answers with 503 and `Retry-After`
+(`demo_app/__init__.py`), as for a locked SQLite file: a row or table lock held past
 the busy timeout, a server that cannot be reached or went away, a pool with no
 free connection within the busy timeout.
 """

@@ -10,8 +10,10 @@ query-string values is the handlers' job: the store takes plain ints and strings
 Prices are integer cents. It is safe under `gunicorn -w 4`: the database runs in
 WAL mode, waits up to a busy timeout for a lock, and each process and thread
 opens its own connection on first use, never at import. A database still locked
-after the timeout raises `StoreBusyError`, which the route layer can answer with 503;
-a full database or disk raises `StoreFullError` (nothing was written; reads go on).
+after the timeout raises `StoreBusyError`, which the app answers with a 503;
+a full database or disk raises `StoreFullError` (nothing was written; reads go on),
+a 507. Those answers are `demo_app/__init__.py`'s (`App(errors=...)`): this module
+knows nothing of HTTP.
 
 A connection that SQLite opened read-only (the file was read-only at that moment)
 stays read-only after the file is made writable again; a write that finds it so
