@@ -26,9 +26,16 @@ thread's task as the current task, so that everything a coroutine may ask
 for in that step (`asyncio.get_running_loop()`, `current_task()`, an
 `asyncio.Lock`, a timeout, an async HTTP client's cancel scopes) answers as
 inside `asyncio.run`. Most handlers end in that step: their result is
-`StopIteration.value`, and no loop ever turns. A coroutine that really
-waits (a socket, a timer, `asyncio.sleep(0)`) is handed, suspended where it
-is, to the same task, which the loop then drives to the end.
+`StopIteration.value`, and no loop ever turns. A coroutine that only gives
+the loop a turn (`await asyncio.sleep(0)`) gets one, and goes on by hand. A
+coroutine that really waits (a socket, a timer) is handed, suspended where
+it is, to the same task, which the loop then drives to the end.
+
+The loop is marked running once for the whole of a call, and turned by
+`run` itself while marked (`_turn`: the turn `run_forever` repeats), never
+by `run_forever`, which would mark it again. Between calls it is not
+running, so that sync code in the thread (an app that embeds microroute, a
+sync handler that calls `asyncio.run`) finds no running loop.
 
 That task is one per thread, kept for the thread's life, because a
 coroutine's first step and the rest must run as the same task: a timeout or
@@ -56,6 +63,9 @@ T = TypeVar("T")
 # `_set_running_loop` is asyncio's API for loops written outside it;
 # `_enter_task` and `_leave_task` are what its tasks call (no public name
 # on 3.10 and 3.11; 3.12's eager tasks do the same inside asyncio).
+# Turning the loop by hand takes three names of asyncio's own loop
+# (`BaseEventLoop`, under every loop asyncio makes): `_run_once`, a turn;
+# `_stopping`, what `stop()` sets; `_thread_id`, what `is_running()` reads.
 _get_running_loop = asyncio._get_running_loop
 _set_running_loop = asyncio._set_running_loop
 _enter_task = _asyncio_tasks._enter_task
@@ -158,7 +168,8 @@ class _ThreadLoop:
     def __init__(self) -> None:
         _close_finished_threads()
         self.thread = threading.current_thread()
-        self.loop = asyncio.new_event_loop()
+        self.thread_id = threading.get_ident()
+        self.loop = _new_loop()
         self.task = _Task(self.loop)
         # The loop's async generator hooks, for the thread's life: an async
         # generator first iterated in a step taken by hand must still be
@@ -174,37 +185,50 @@ class _ThreadLoop:
         """`run()` for this thread; no loop runs in it (run() checked)."""
         loop, task, stepper = self.loop, self.task, self.stepper
         context = contextvars.copy_context()  # as a Task's: what it sets stays in it
-        # PERF: the first step by hand (see the module docstring), through
-        # the thread's stepper; measured by benchmarks/bench_inprocess.py's
-        # async rows.
+        # PERF: the loop is marked running once for the whole call, and
+        # turned by `_turn` while marked, rather than by `run_forever`,
+        # which marks it again: on 3.10 and 3.11 each mark is a getpid()
+        # system call. Measured by benchmarks/bench_inprocess.py's async rows.
+        _set_running_loop(loop)
+        loop._thread_id = self.thread_id  # type: ignore[attr-defined]  # is_running(), as in run_forever
         try:
-            _set_running_loop(loop)
-            _enter_task(loop, task.task)
-            try:
-                step = context.run(stepper.send, coroutine)
-            finally:
-                _leave_task(loop, task.task)
-                _set_running_loop(None)
-        except BaseException:  # it raised, and the stepper with it
+            sent: Any = coroutine  # the first send starts it; None resumes it
+            while True:
+                # A step by hand, as the thread's task (see the module docstring).
+                _enter_task(loop, task.task)
+                try:
+                    step = context.run(stepper.send, sent)
+                finally:
+                    _leave_task(loop, task.task)
+                if step is not None or task.wake.done():
+                    break
+                # It gave the loop a turn (a bare yield: `await asyncio.sleep(0)`):
+                # one turn, then on by hand, unless the turn cancelled it.
+                _turn(loop, wait=False)
+                if task.wake.done():
+                    break
+                sent = None
+            if type(step) is tuple:  # it returned: the common case
+                if not task.wake.done():
+                    return step[0]  # type: ignore[no-any-return]
+                raise asyncio.CancelledError()  # ... having cancelled its own task: as asyncio.run
+            # It waits for a future (or its task was cancelled): it goes,
+            # inside its stepper, to the thread's task, which drives the rest
+            # while the loop turns.
             self.stepper = _started_stepper()
-            if task.wake.done():  # it had cancelled its own task: start the next clean
-                self.task = _Task(loop)
+            answer = task.take_over(stepper, step, context)
+            while not answer.done():
+                _turn(loop)
+            return answer.result()  # type: ignore[no-any-return]
+        except BaseException:
+            if self.stepper is stepper:  # it raised, and the stepper with it
+                self.stepper = _started_stepper()
             raise
-        if task.wake.done():  # it cancelled its own task
-            if type(step) is tuple:  # ... then returned: as asyncio.run, that is a cancel
+        finally:
+            loop._thread_id = None  # type: ignore[attr-defined]
+            _set_running_loop(None)
+            if task.wake.done():  # it cancelled its own task and never waited: that task is spent
                 self.task = _Task(loop)
-                raise asyncio.CancelledError()
-        elif type(step) is tuple:  # it returned: the common case
-            return step[0]  # type: ignore[no-any-return]
-        # It waits (for `step`): it goes, inside its stepper, to the
-        # thread's task, which drives the rest while the loop runs and stops
-        # the loop when it ends. (Not run_until_complete: what that adds
-        # costs a turn of the loop.)
-        self.stepper = _started_stepper()
-        answer = task.take_over(stepper, step, context)
-        while not answer.done():  # until then: the loop may be stopped by others too
-            loop.run_forever()
-        return answer.result()  # type: ignore[no-any-return]
 
     def close(self, at_exit: bool = False) -> None:
         """What `asyncio.run` does at its end: cancel what still runs,
@@ -277,7 +301,6 @@ class _Task:
     async def _serve(self) -> None:
         self.asyncgen_hooks = sys.get_asyncgen_hooks()  # the loop's own, read while it runs
         while True:
-            cancelled = False
             try:
                 await self.wake
             except asyncio.CancelledError:
@@ -286,21 +309,38 @@ class _Task:
                 # The coroutine cancelled its own task before it first
                 # waited: asyncio delivers that at its first wait, so do we.
                 _cancel_again(asyncio.current_task())
-                cancelled = True
             self.wake = self.loop.create_future()
             assert self.job is not None
             stepper, waiting, context, answer = self.job
             self.job = None
-            # A coroutine that gave the loop a turn (`await asyncio.sleep(0)`)
-            # has had it: waking this task was one.
-            turn_taken = waiting is None and not cancelled
             try:
-                answer.set_result(await _resume(stepper, waiting, context, turn_taken))
+                answer.set_result(await _resume(stepper, waiting, context))
             except GeneratorExit:
                 raise
             except BaseException as error:  # whatever it raises is run()'s to raise
                 answer.set_exception(error)
-            self.loop.stop()  # run() returns the answer
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """A new loop of the policy's kind (on Windows, the selector loop that
+    psycopg asks for), as long as it is asyncio's own: another
+    implementation (uvloop's) cannot be turned by `_turn`."""
+    loop = asyncio.new_event_loop()
+    if isinstance(loop, asyncio.BaseEventLoop):
+        return loop
+    loop.close()
+    return asyncio.SelectorEventLoop()
+
+
+def _turn(loop: asyncio.AbstractEventLoop, wait: bool = True) -> None:
+    """One turn of `loop`, which this thread has marked running: what
+    `run_forever` repeats (ready callbacks, then I/O and timers, polled for
+    as long as nothing is due; with `wait=False`, not at all: a turn given
+    by a bare yield, `await asyncio.sleep(0)`, as a `Task` would give it)."""
+    if not wait:
+        loop.stop()  # a loop asked to stop polls without waiting, for its last turn
+    loop._run_once()  # type: ignore[attr-defined]
+    loop._stopping = False  # type: ignore[attr-defined]  # as run_forever forgets a stop() after its turn
 
 
 def _cancel_again(task: asyncio.Task[Any] | None) -> None:
@@ -334,25 +374,21 @@ def _started_stepper() -> Generator[Any, Any, None]:
 
 
 @types.coroutine
-def _resume(stepper: Generator[Any, Any, None], waiting: Any, context: contextvars.Context,
-            turn_taken: bool) -> Generator[Any, Any, Any]:
+def _resume(stepper: Generator[Any, Any, None], waiting: Any,
+            context: contextvars.Context) -> Generator[Any, Any, Any]:
     """Go on with the coroutine in `stepper`, waiting for `waiting`, as if it
     were awaited here: what the task sends or throws goes to it, in its own
-    context. With `turn_taken`, it has waited already: the first send is at once."""
+    context."""
     while True:
-        if turn_taken:
-            turn_taken = False
-            waiting = context.run(stepper.send, None)
+        try:
+            sent = yield waiting
+        except GeneratorExit:
+            stepper.close()
+            raise
+        except BaseException as error:  # a cancel, or the failure of what it waited for
+            waiting = context.run(stepper.throw, error)
         else:
-            try:
-                sent = yield waiting
-            except GeneratorExit:
-                stepper.close()
-                raise
-            except BaseException as error:  # a cancel, or the failure of what it waited for
-                waiting = context.run(stepper.throw, error)
-            else:
-                waiting = context.run(stepper.send, sent)
+            waiting = context.run(stepper.send, sent)
         if type(waiting) is tuple:
             return waiting[0]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import socket
 import subprocess
 import sys
 import textwrap
@@ -84,6 +85,99 @@ def test_the_first_step_runs_inside_a_task_with_a_running_loop(run: Runner) -> N
     assert loop is loop_after
     with pytest.raises(RuntimeError):
         asyncio.get_running_loop()  # and none once it returns
+
+
+@both
+def test_the_loop_is_running_inside_and_no_loop_is_outside(run: Runner) -> None:
+    """What sync code in the thread sees (a Flask or Django app embedding
+    microroute, a sync handler that calls asyncio.run): no running loop
+    between calls, whether the coroutine returned at once, gave the loop a
+    turn, or waited for a timer."""
+    async def running(wait: float | None) -> bool:
+        if wait is not None:
+            await asyncio.sleep(wait)
+        return asyncio.get_running_loop().is_running()
+
+    for wait in (None, 0, 0.001):
+        assert run(running(wait)) is True
+        with pytest.raises(RuntimeError, match="no running event loop"):
+            asyncio.get_running_loop()
+        assert asyncio.run(running(wait)) is True  # sync code may run its own loop
+    loop = loops.run(loop_here())
+    assert not loop.is_running() and not loop.is_closed()
+
+
+@both
+def test_a_turn_of_the_loop_runs_ready_callbacks_io_callbacks_and_due_timers(run: Runner) -> None:
+    async def turns() -> list[str]:
+        loop = asyncio.get_running_loop()
+        ran: list[str] = []
+        reader, writer = socket.socketpair()
+        try:
+            loop.add_reader(reader, lambda: ran.append(f"read {reader.recv(10)!r}"))
+            writer.send(b"ready")
+            loop.call_soon(ran.append, "soon")
+            loop.call_later(0, ran.append, "timer")
+            for _ in range(3):  # asyncio runs I/O callbacks after the resumed task in a turn
+                await asyncio.sleep(0)
+            loop.remove_reader(reader)
+        finally:
+            reader.close()
+            writer.close()
+        return ran
+
+    assert sorted(run(turns())) == ["read b'ready'", "soon", "timer"]
+
+
+@both
+def test_a_timeout_cancels_a_coroutine_that_only_gives_turns(run: Runner) -> None:
+    async def spins() -> str:
+        try:
+            await asyncio.wait_for(spin(), timeout=0.01)
+        except asyncio.TimeoutError:
+            return "timed out"
+        return "finished"
+
+    async def spin() -> None:
+        while True:
+            await asyncio.sleep(0)
+
+    assert run(spins()) == "timed out"
+    assert run(sleeps(0)) == "slept 0"
+
+
+@both
+def test_a_cancel_that_lands_during_a_turn_reaches_the_coroutine(run: Runner) -> None:
+    async def cancelled_while_turning() -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().call_soon(task.cancel)  # lands while it gives a turn
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            if hasattr(task, "uncancel"):
+                task.uncancel()
+            return "cancelled at that turn"
+        return "not cancelled at that turn"
+
+    assert run(cancelled_while_turning()) == "cancelled at that turn"
+    assert run(returns_at_once()) == "done"
+
+
+def test_a_stop_asked_inside_ends_no_more_than_a_turn() -> None:
+    async def stops() -> str:
+        asyncio.get_running_loop().stop()
+        await asyncio.sleep(0)
+        asyncio.get_running_loop().stop()
+        await asyncio.sleep(0.001)
+        return "finished"
+
+    assert loops.run(stops()) == "finished"
+    assert loops.run(sleeps(0.001)) == "slept 0.001"
+    # Forgotten, as run_forever forgets it: a loop left asked to stop would
+    # end the next run_until_complete early (close() runs some at exit).
+    loop = loops.run(loop_here())
+    assert loop.run_until_complete(sleeps(0.001)) == "slept 0.001"
 
 
 @both
@@ -242,6 +336,26 @@ def test_two_threads_never_share_a_loop_and_an_ended_threads_loop_is_closed() ->
     assert not second.is_closed()
     loop_of_a_new_thread()
     assert second.is_closed()
+
+
+class OtherLoop(asyncio.AbstractEventLoop):
+    """Stands for another implementation of the loop (uvloop's), which
+    microroute cannot turn by hand."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_policy_that_makes_another_kind_of_loop_gets_asyncios_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other = OtherLoop()
+    monkeypatch.setattr(asyncio, "new_event_loop", lambda: other)
+    loop = loop_of_a_new_thread()
+    assert isinstance(loop, asyncio.SelectorEventLoop)
+    assert other.closed
 
 
 class Client:
