@@ -92,7 +92,7 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise RuntimeError(
             "loops.run() cannot be called from a running event loop: await the coroutine"
         )
-    thread = getattr(_threads, "loop", None)
+    thread = _threads.loop
     if thread is None:
         thread = _ThreadLoop()
     return thread.run(coroutine)
@@ -121,7 +121,7 @@ def per_loop(make: Callable[[], T]) -> Callable[[], T]:
             return made[loop]
         except KeyError:
             value = made[loop] = make()
-            thread = getattr(_threads, "loop", None)
+            thread = _threads.loop
             if isinstance(thread, _ThreadLoop) and thread.loop is loop:
                 thread.closers.append(lambda: _forget(made, loop, value))
             return value
@@ -152,7 +152,7 @@ async def to_thread(function: Callable[..., T], *arguments: Any) -> T:
 
     def call() -> T:
         # The helper thread is the loop's executor's: put back what it had.
-        had = getattr(_threads, "loop", None)
+        had = _threads.loop
         _threads.loop = _Delegate(loop)
         try:
             return context.run(function, *arguments)
@@ -184,6 +184,7 @@ class _ThreadLoop:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """`run()` for this thread; no loop runs in it (run() checked)."""
         loop, task, stepper = self.loop, self.task, self.stepper
+        as_task = task.task
         context = contextvars.copy_context()  # as a Task's: what it sets stays in it
         # PERF: the loop is marked running once for the whole call, and
         # turned by `_turn` while marked, rather than by `run_forever`,
@@ -191,15 +192,16 @@ class _ThreadLoop:
         # system call. Measured by benchmarks/bench_inprocess.py's async rows.
         _set_running_loop(loop)
         loop._thread_id = self.thread_id  # type: ignore[attr-defined]  # is_running(), as in run_forever
+        spent = False  # the task, which it cancelled and never waited for after
         try:
             sent: Any = coroutine  # the first send starts it; None resumes it
             while True:
                 # A step by hand, as the thread's task (see the module docstring).
-                _enter_task(loop, task.task)
+                _enter_task(loop, as_task)
                 try:
                     step = context.run(stepper.send, sent)
                 finally:
-                    _leave_task(loop, task.task)
+                    _leave_task(loop, as_task)
                 if step is not None or task.wake.done():
                     break
                 # It gave the loop a turn (a bare yield: `await asyncio.sleep(0)`):
@@ -211,7 +213,8 @@ class _ThreadLoop:
             if type(step) is tuple:  # it returned: the common case
                 if not task.wake.done():
                     return step[0]  # type: ignore[no-any-return]
-                raise asyncio.CancelledError()  # ... having cancelled its own task: as asyncio.run
+                spent = True  # ... having cancelled its own task: as asyncio.run, a cancel
+                raise asyncio.CancelledError()
             # It waits for a future (or its task was cancelled): it goes,
             # inside its stepper, to the thread's task, which drives the rest
             # while the loop turns.
@@ -223,11 +226,12 @@ class _ThreadLoop:
         except BaseException:
             if self.stepper is stepper:  # it raised, and the stepper with it
                 self.stepper = _started_stepper()
+                spent = task.wake.done()
             raise
         finally:
             loop._thread_id = None  # type: ignore[attr-defined]
             _set_running_loop(None)
-            if task.wake.done():  # it cancelled its own task and never waited: that task is spent
+            if spent:  # (made here: starting a task takes a turn of an unmarked loop)
                 self.task = _Task(loop)
 
     def close(self, at_exit: bool = False) -> None:
@@ -408,7 +412,11 @@ class _Delegate:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
 
-_threads = threading.local()
+class _PerThread(threading.local):
+    loop: _ThreadLoop | _Delegate | None = None  # what runs the thread's coroutines
+
+
+_threads = _PerThread()
 _opened: list[_ThreadLoop] = []  # this process's loops, to close at exit
 
 
@@ -437,7 +445,7 @@ def _forget_after_fork() -> None:
     # descriptors (even its epoll set, so closing them here would unregister
     # the parent's sockets). Kept, untouched, for the child's life.
     global _threads
-    _threads = threading.local()
+    _threads = _PerThread()
     _inherited.extend(_opened)
     _opened.clear()
 
