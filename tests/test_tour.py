@@ -28,7 +28,7 @@ from werkzeug.test import Client
 
 import microroute
 from demo_app.store import DATABASE_URL_ENV_VAR, DB_ENV_VAR, default_store
-from helpers import ROOT
+from helpers import ROOT, write_tree
 from microroute import App, segments
 
 TOUR = (ROOT / "docs" / "tour.md").read_text()
@@ -189,6 +189,19 @@ def test_the_tour_counts_the_files_the_request_passes_through(demo: Client) -> N
     assert named == files, f"the request passes through {sorted(files)}"
     word = re.search(r"\*\*(\w+)\*\* files", count)
     assert word is not None and NUMBERS[word.group(1)] == len(files)
+
+
+def test_the_tour_counts_the_files_without_a_proxy(tmp_path: Path) -> None:
+    route = (
+        "from microroute import Response\n\n"
+        "def GET(request, params):\n    return Response.json(params)\n"
+    )
+    client = Client(App(write_tree(tmp_path, {"api/products/[id]/route.py": route})))
+    with traced() as calls:
+        assert client.get("/api/products/1").get_json() == {"id": "1"}
+    files = {call.split(".")[0] for call in calls}
+    without = re.search(r"In a tree\s+without a proxy, it is (\w+)\b", TOUR)
+    assert without is not None and NUMBERS[without.group(1)] == len(files), sorted(files)
 
 
 def test_the_start_up_calls_what_the_tour_says_in_its_order() -> None:
