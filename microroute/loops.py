@@ -205,7 +205,9 @@ class _ThreadLoop:
                 if step is not None or task.wake.done():
                     break
                 # It gave the loop a turn (a bare yield: `await asyncio.sleep(0)`):
-                # one turn, then on by hand, unless the turn cancelled it.
+                # one turn, then on by hand, unless the turn cancelled it. (The
+                # I/O callbacks this turn's poll finds run before it resumes;
+                # a Task would resume first. asyncio promises neither order.)
                 _turn(loop, wait=False)
                 if task.wake.done():
                     break
