@@ -102,7 +102,10 @@ class App:
         # 2.-4. its response, whatever happens on the way
         response = self.dispatch(request) if self.proxy is None else self.run_proxy(request)
         try:
-            return response(environ, start_response)  # 5. through WSGI
+            # 5. through WSGI. Speed: a method, not the `__call__` every
+            # `Response` also has as a WSGI app (called through the type's slot:
+            # 800 instructions more; a stray 404, 22,400 -> 23,200)
+            return response.send(environ, start_response)
         except Exception as error:
             # A response HTTP cannot carry (a Content-Length that is not its
             # body's, a status set out of range) is refused before

@@ -140,14 +140,14 @@ class _Shared(Response):
 
     Nothing changes it once built (what a proxy is handed is `private`), so
     its status line and headers are made once too: `sent`, what
-    `Response.__call__` gives `start_response` for it, and the body.
+    `Response.send` gives `start_response` for it, and the body.
     """
 
     __slots__ = ("sent",)
 
     sent: tuple[str, list[tuple[str, str]], tuple[bytes]]
 
-    def __call__(
+    def send(
         self, environ: Mapping[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         # Speed: a stray 404's status line and headers made once, not per
@@ -156,6 +156,8 @@ class _Shared(Response):
         line, headers, body = self.sent
         start_response(line, headers.copy())
         return () if environ["REQUEST_METHOD"] == "HEAD" else body
+
+    __call__ = send
 
 
 def private(response: Response) -> Response:
@@ -182,7 +184,7 @@ def _plain_error(status: int, message: str, accept: str | None) -> Response:
     def keep(line: str, headers: list[tuple[str, str]]) -> None:
         shared.sent = (line, headers, (body,))
 
-    Response.__call__(shared, {"REQUEST_METHOD": "GET"}, keep)  # what sending it gives
+    Response.send(shared, {"REQUEST_METHOD": "GET"}, keep)  # what sending it gives
     return shared
 
 

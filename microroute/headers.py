@@ -10,7 +10,7 @@ A value holding a control character (CR and LF above all, but also NUL, `\\x0b`,
 reflected value can never split the response into two, nor make the server
 refuse it on the way out. A `Content-Length` must be a whole number of bytes;
 whether it is the body's length is checked when the response is sent
-(`Response.__call__`), since only then are both final.
+(`Response.send`), since only then are both final.
 """
 
 from __future__ import annotations

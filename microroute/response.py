@@ -7,7 +7,8 @@ encoded as UTF-8), or any iterable of `bytes` to stream. Handlers build one:
     Response.json({"id": 1}, status=201)          # application/json
     Response.redirect("/login")                   # 307 Location: /login
 
-Calling the response as a WSGI app (`response(environ, start_response)`) is
+Sending the response (`response.send(environ, start_response)`, or calling
+it as the WSGI app it is: `response(environ, start_response)`) is
 the last step of every request: it adds `Content-Length`, drops the body of a
 HEAD request and of a 204 or 304, and hands everything to the server.
 
@@ -209,7 +210,7 @@ class Response:
             self.body = b""
         return self
 
-    def __call__(
+    def send(
         self, environ: Mapping[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         """Send this response through WSGI: the last step of every request.
@@ -250,13 +251,16 @@ class Response:
         checked = _checked_late_body(body)
         if checked is not body:
             self.body = checked
-            return self(environ, start_response)
+            return self.send(environ, start_response)
         if environ["REQUEST_METHOD"] == "HEAD":
             _close(body)
             start_response(line, self.headers.wsgi_list())
             return []
         start_response(line, self.headers.wsgi_list())  # a stream: its length is not known
         return _Stream(body, environ)  # the server iterates it, then calls close()
+
+    # A `Response` is a WSGI app: `response(environ, start_response)` sends it.
+    __call__ = send
 
     def __repr__(self) -> str:
         return f"<Response {self.status}>"
