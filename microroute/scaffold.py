@@ -36,7 +36,7 @@ app = App(Path(__file__).parent / "app")
 """The HTML around every page: `children` is the page\'s own HTML."""
 
 
-def Layout(children):
+def Layout(children: str) -> str:
     return (
         "<!doctype html><html lang=\'en\'><head><meta charset=\'utf-8\'>"
         "<title>{name}</title><link rel=\'stylesheet\' href=\'/styles.css\'></head>"
@@ -47,7 +47,7 @@ def Layout(children):
 """GET /: the home page."""
 
 
-def Page():
+def Page() -> str:
     return "<h1>{name}</h1><p>Try <a href=\'/api/hello?name=Ada\'>/api/hello?name=Ada</a>.</p>"
 ''',
     "app/api/hello/route.py": '''\
@@ -57,10 +57,10 @@ Input from a client is checked before it is used: a bad name is the
 client\'s mistake, a 400 that says what is wrong, never a 500.
 """
 
-from microroute import HTTPError, Response
+from microroute import HTTPError, Request, Response
 
 
-def GET(request):
+def GET(request: Request) -> Response:
     name = request.query.get("name", "world")
     if not 1 <= len(name) <= 50 or not name.isprintable():
         raise HTTPError(400, "name must be 1 to 50 printable characters")

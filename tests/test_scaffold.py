@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Server, cli_env, run_cli
+from helpers import ROOT, Server, cli_env, run_cli
 
 FILES = [
     "README.md", "__init__.py", "app/api/hello/route.py", "app/layout.py", "app/page.py",
@@ -58,6 +58,19 @@ def test_new_makes_a_project_whose_tests_pass_and_that_gunicorn_serves(
     assert (status, headers["Content-Type"]) == (200, "text/css; charset=utf-8")
     assert body == (project / "public/styles.css").read_bytes()
     assert server.request("GET", "/nowhere")[0] == 404
+
+
+def test_new_makes_typed_files_that_mypy_strict_accepts(tmp_path: Path) -> None:
+    # The demo's handlers are typed for a learner to copy; a new project's are too.
+    assert run_cli("new", "shop", cwd=tmp_path).returncode == 0
+    env = {**cli_env(), "MYPYPATH": str(ROOT)}  # microroute from this checkout
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+         "shop/app", "shop/__init__.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith("Success: no issues found in 4 source files")
 
 
 def test_new_refuses_an_existing_folder_and_leaves_it_alone(tmp_path: Path) -> None:
