@@ -93,7 +93,10 @@ class App:
         self.proxy = tree.proxy
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Serve one request: the WSGI entry point."""
+        """Serve one request: the WSGI entry point, which gunicorn calls.
+
+            body = app(environ, start_response)   # the bytes to send, after start_response
+        """
         # Speed: `max_body_size` by position (a class called with a keyword
         # costs 540 instructions more: GET page, 28,500 -> 29,000) and
         # `handle` written out (a call fewer: a stray 404, 23,500 -> 23,000);
@@ -128,7 +131,10 @@ class App:
         """Everything after the proxy: steps 2 to 4. Each step that cannot go
         on answers with a `Response` of its own (a 308, 404, 405 or 501, or
         the fallback's), returned; an exception on the way becomes one too
-        (`failed`: an `HTTPError`'s status, or a 500)."""
+        (`failed`: an `HTTPError`'s status, or a 500).
+
+            app.dispatch(Request(environ))   # as `handle`, without the proxy: <Response 200>
+        """
         environ = request.environ
         try:
             if request.method == "OPTIONS" and paths.is_asterisk(environ):
@@ -179,6 +185,9 @@ class App:
         GET's, and OPTIONS, a 204 with `Allow`, where its file defines none);
         and no route is a 404: for a browser, the nearest `not_found.py` page
         where there is one.
+
+            app.without_handler(request, route, None)   # DELETE on a GET-only route: a 405
+            app.without_handler(request, None, ["nope"])  # no route: a 404
         """
         environ, method = request.environ, request.method
         if route is None:
@@ -216,6 +225,8 @@ class App:
         that comes after it) and returns the `Response` that `handle(request)`
         gave it, changed (CORS, security headers, timing) or replaced. An
         `async def proxy` awaits its `handle` (`App.after_async_proxy`).
+
+            app.run_proxy(request)   # the proxy's own Response, or the route's, changed
         """
         proxy = self.proxy
         assert proxy is not None
@@ -239,7 +250,13 @@ class App:
 
     def after_proxy(self, request: Request) -> Response:
         """A proxy's `handle`: `dispatch`, with an answer that is the proxy's
-        to change (never one the framework shares between requests)."""
+        to change (never one the framework shares between requests).
+
+            def proxy(request, handle):         # app/proxy.py
+                response = handle(request)      # after_proxy: the route's answer
+                response.headers["X-Frame-Options"] = "DENY"
+                return response
+        """
         return private(self.dispatch(request))
 
     async def after_async_proxy(self, request: Request) -> Response:
@@ -250,11 +267,17 @@ class App:
         meets (a handler, a page) comes back to run on the proxy's loop, where
         the proxy's clients and locks live (`loops.to_thread`). One dispatch,
         run either way, rather than a second, asynchronous copy of it.
+
+            async def proxy(request, handle):       # app/proxy.py
+                response = await handle(request)    # after_async_proxy
         """
         return await loops.to_thread(self.after_proxy, request)
 
     def call(self, handler: Handler, request: Request) -> Response:
-        """Call a route's handler the way its signature asks, and check what it returns."""
+        """Call a route's handler the way its signature asks, and check what it returns.
+
+            app.call(route.handlers["GET"], request)   # GET(), GET(request) or GET(request, params)
+        """
         result = _invoke(handler, request, request.params)
         if isinstance(result, Response):
             return result
@@ -271,6 +294,8 @@ class App:
         For a browser, what fails on the way is answered by the nearest
         `error.py` above what failed, and a page's `raise HTTPError(404)` by
         the nearest `not_found.py`, as an unmatched path is.
+
+            app.render(route.handlers["GET"], request, 200)   # <Response 200>, text/html
         """
         failing = page
         try:
@@ -305,7 +330,11 @@ class App:
         """The nearest error.py's `Error(error, request)` for the exception
         being handled: its HTML inside its layouts, with status 500. The
         traceback goes to the log (and, with `debug=True`, below the HTML);
-        if the `Error` page fails too, the framework's own 500 is sent."""
+        if the `Error` page fails too, the framework's own 500 is sent.
+
+            except Exception:
+                return self.error_page(page.error, request)   # <Response 500>, HTML
+        """
         error = sys.exc_info()[1]
         logged = self.log_crash(request.environ)
         try:
@@ -322,7 +351,10 @@ class App:
             return self.crash(request.environ)
 
     def in_layouts(self, html: str, page: Handler, request: Request) -> str:
-        """A page's HTML inside its layouts: the innermost wraps it first."""
+        """A page's HTML inside its layouts: the innermost wraps it first.
+
+            app.in_layouts("<h1>About</h1>", page, request)   # "<!doctype html>...<h1>About..."
+        """
         for layout in reversed(page.layouts):
             html = _invoke(layout, html, request)
             if not isinstance(html, str):
@@ -332,7 +364,11 @@ class App:
     def failed(self, error: Exception, environ: dict[str, Any]) -> Response:
         """The answer for an exception on the way: an `HTTPError`'s status
         (or that of the one `errors=` names for it), else a 500 (called while
-        it is being handled, for its traceback)."""
+        it is being handled, for its traceback).
+
+            app.failed(HTTPError(404, "No product 7"), environ)   # <Response 404>
+            app.failed(KeyError("id"), environ)                   # <Response 500>, logged
+        """
         answer = self.answer_for(error)
         if answer is None:
             return self.crash(environ)
@@ -342,7 +378,14 @@ class App:
         """The `HTTPError` an exception is answered with: itself, if it is one;
         else the one `App(errors=...)` names for its class or the nearest of
         its base classes (as Flask's and Starlette's handlers are looked up);
-        None for a failure, which is a 500."""
+        None for a failure, which is a 500.
+
+        >>> app = App(app_dir, errors={OSError: HTTPError(503)})
+        >>> app.answer_for(TimeoutError()).status   # a subclass of OSError
+        503
+        >>> app.answer_for(KeyError()) is None
+        True
+        """
         if isinstance(error, HTTPError):
             return error
         for kind in type(error).__mro__:
@@ -351,7 +394,10 @@ class App:
         return None
 
     def error(self, environ: dict[str, Any], error: HTTPError) -> Response:
-        """The response for an `HTTPError`: a redirect, or an error body."""
+        """The response for an `HTTPError`: a redirect, or an error body.
+
+            app.error(environ, HTTPError(404, "No product 7"))   # 404 {"error": "No product 7"}
+        """
         try:
             if 300 <= error.status < 400:
                 return Response("", error.status, error.headers)
@@ -363,7 +409,11 @@ class App:
 
     def crash(self, environ: dict[str, Any]) -> Response:
         """A 500: the traceback goes to the server's log, never to the client
-        unless `debug=True`."""
+        unless `debug=True`.
+
+            except Exception:
+                return self.crash(environ)   # 500 {"error": "Internal Server Error"}
+        """
         logged = self.log_crash(environ)
         return error_response(
             environ, 500, "Internal Server Error", traceback=logged if self.debug else None
@@ -371,7 +421,11 @@ class App:
 
     def log_crash(self, environ: dict[str, Any]) -> str:
         """Write the traceback of the exception being handled to the server's
-        log (`wsgi.errors`), naming the request; return it."""
+        log (`wsgi.errors`), naming the request; return it.
+
+            except Exception:
+                logged = self.log_crash(environ)   # "Traceback (most recent call last): ..."
+        """
         logged = traceback.format_exc()
         log = environ.get("wsgi.errors") or sys.stderr
         # The method and path are the client's: quoted, so they cannot forge log lines.

@@ -27,6 +27,9 @@ class RouteError(Exception):
 
     The message names the file(s), the rule and, where Next.js has one, uses
     Next.js's own wording, so its documentation helps.
+
+        App(app_dir)   # with app/blog/[id]/ beside app/blog/[slug]/:
+        # RouteError: Ambiguous app routes detected: ... "/blog/[*]" matches multiple routes
     """
 
 

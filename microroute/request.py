@@ -41,7 +41,11 @@ _MISSING = object()
 class Request:
     """The incoming request: `method`, `path`, `url`, `headers`, `query`,
     `cookies`, `params`, `json()`, `text()`, `form()`, `files()`, `body()`
-    and the raw WSGI `environ`."""
+    and the raw WSGI `environ`.
+
+        def GET(request, params):
+            request.method, request.path, params   # "GET", "/api/products/42", {"id": "42"}
+    """
 
     # Parsed on first use, then kept: each part is parsed at most once.
     _body: bytes | None = None
@@ -61,7 +65,10 @@ class Request:
 
     @property
     def path(self) -> str:
-        """The path inside the app, decoded: after any `SCRIPT_NAME` mount prefix."""
+        """The path inside the app, decoded: after any `SCRIPT_NAME` mount prefix.
+
+            request.path   # "/api/products/42", also when the app is mounted at /shop
+        """
         path = self.environ.get("PATH_INFO") or "/"
         if path[0] != "/":  # gunicorn, given the header SCRIPT_NAME: /, says "about"
             path = "/" + path
@@ -69,7 +76,10 @@ class Request:
 
     @property
     def url(self) -> str:
-        """The full URL the client asked for, mount prefix and query included."""
+        """The full URL the client asked for, mount prefix and query included.
+
+            request.url   # "https://example.com/shop/api/products?limit=5"
+        """
         environ = self.environ
         return get_current_url(
             environ["wsgi.url_scheme"],
@@ -81,18 +91,27 @@ class Request:
 
     @cached_property
     def headers(self) -> EnvironHeaders:
-        """The request headers; `request.headers["content-type"]` ignores case."""
+        """The request headers; `request.headers["content-type"]` ignores case.
+
+            token = request.headers.get("Authorization")   # None if it sent none
+        """
         return EnvironHeaders(self.environ)
 
     @cached_property
     def query(self) -> MultiDict[str, str]:
-        """`?tag=a&tag=b`: `query["tag"] == "a"`, `query.getlist("tag") == ["a", "b"]`."""
+        """The query string, as a multi-dict of text.
+
+            request.query.get("limit", "50")   # ?limit=5: "5"; none: "50"
+            request.query.getlist("tag")       # ?tag=a&tag=b: ["a", "b"]
+        """
         query = _wsgi_text(self.environ.get("QUERY_STRING", ""))
         return MultiDict(parse_qsl(query, keep_blank_values=True))
 
     @cached_property
     def cookies(self) -> MultiDict[str, str]:
-        """The request's cookies, by name: `request.cookies.get("session")`.
+        """The request's cookies, by name.
+
+            session = request.cookies.get("session")   # None if it sent none
 
         A `Cookie` header that is not UTF-8 (`f=caf\\xe9`) is read with U+FFFD
         for the bytes it cannot decode, the other cookies intact, as werkzeug
@@ -102,7 +121,10 @@ class Request:
 
     @property
     def content_type(self) -> str:
-        """The media type alone, lowercased: `application/json`."""
+        """The media type alone, lowercased.
+
+            request.content_type   # "application/json", for "Application/JSON; charset=utf-8"
+        """
         return self._content_type[0]
 
     @cached_property
@@ -112,7 +134,10 @@ class Request:
 
     def body(self) -> bytes:
         """The raw body, read once. Larger than `max_body_size`: a 413;
-        shorter than its `Content-Length` (the client went away): a 400."""
+        shorter than its `Content-Length` (the client went away): a 400.
+
+            request.body()   # b'{"name": "Monitor"}'
+        """
         if self._body is None:
             self._body = _read_body(self.environ, self.max_body_size)
         return self._body
@@ -122,6 +147,8 @@ class Request:
 
         Only the charsets browsers send are read (`_TEXT_CHARSETS`): any other
         is a 415 naming it, and bytes the charset cannot decode are a 400.
+
+            request.text()   # "café", for a text/plain; charset=utf-8 body
         """
         charset = self._content_type[1].get("charset", "utf-8")
         codec = _text_codec(charset)
@@ -139,6 +166,8 @@ class Request:
         """The body parsed as JSON, whatever its `Content-Type` (as fetch's `json()`).
 
         An empty or malformed body raises `HTTPError(400)` saying why.
+
+            product = request.json()   # {"name": "Monitor", "price": 14999}
         """
         if self._json is _MISSING:
             body = self.body()
@@ -160,11 +189,18 @@ class Request:
         return self._json
 
     def form(self) -> MultiDict[str, str]:
-        """Fields of an urlencoded or multipart form (werkzeug parses it)."""
+        """Fields of an urlencoded or multipart form (werkzeug parses it).
+
+            request.form().get("name")   # from <form method="post"><input name="name">
+        """
         return self._form_data[0]
 
     def files(self) -> MultiDict[str, FileStorage]:
-        """Files uploaded with a multipart form."""
+        """Files uploaded with a multipart form, each a werkzeug `FileStorage`.
+
+            upload = request.files()["photo"]   # <input type="file" name="photo">
+            upload.save(f"/srv/uploads/{params['id']}.jpg")
+        """
         return self._form_data[1]
 
     @cached_property

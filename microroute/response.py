@@ -87,6 +87,10 @@ class Response:
     A `str` body is sent as `text/plain; charset=utf-8`, a `bytes` body as
     `application/octet-stream`, unless `content_type` (or a `Content-Type` in
     `headers`) says otherwise.
+
+        Response("Hello")                                # 200 text/plain
+        Response(png_bytes, content_type="image/png")
+        Response(status=204)                             # no body
     """
 
     __slots__ = ("body", "headers", "status")
@@ -120,6 +124,8 @@ class Response:
 
         Data JSON cannot hold raises `TypeError` here, in the handler, naming
         the type: `Object of type datetime is not JSON serializable`.
+
+            Response.json({"id": 1}, status=201, headers={"Location": "/api/products/1"})
         """
         # Speed: built directly, not through __init__: there is nothing to
         # check in what the framework sets itself (`Headers.trusted`), and this
@@ -141,7 +147,11 @@ class Response:
 
     @classmethod
     def html(cls, html: str, status: int = 200, headers: HeaderItems | None = None) -> Response:
-        """An HTML page: `Response.html("<h1>Hi</h1>")`, as UTF-8."""
+        """An HTML page, as UTF-8.
+
+            Response.html("<h1>Hi</h1>")
+            Response.html("<h1>Nothing here</h1>", status=404)
+        """
         if status.__class__ is not int or not 200 <= status <= 599:
             status = _checked_status(status)
         response = cls.__new__(cls)  # as in `json`
@@ -158,7 +168,11 @@ class Response:
 
     @classmethod
     def redirect(cls, url: str, status: int = 307) -> Response:
-        """Redirect to `url`. 307 (the default) and 308 keep the method and body."""
+        """Redirect to `url`. 307 (the default) and 308 keep the method and body.
+
+            Response.redirect("/login")           # 307: for now
+            Response.redirect("/new-home", 308)   # for good
+        """
         return cls("", status, {"Location": url})
 
     def set_cookie(
@@ -173,7 +187,10 @@ class Response:
         httponly: bool = False,
         samesite: Literal["Strict", "Lax", "None"] | None = None,
     ) -> None:
-        """Add a `Set-Cookie` header (formatted by werkzeug, which knows the rules)."""
+        """Add a `Set-Cookie` header (formatted by werkzeug, which knows the rules).
+
+            response.set_cookie("session", token, httponly=True, samesite="Lax", max_age=3600)
+        """
         cookie = dump_cookie(
             key, value, max_age=max_age, expires=expires, path=path, domain=domain,
             secure=secure, httponly=httponly, samesite=samesite,
@@ -181,7 +198,10 @@ class Response:
         self.headers.add("Set-Cookie", cookie)
 
     def delete_cookie(self, key: str, path: str | None = "/", domain: str | None = None) -> None:
-        """Tell the browser to forget a cookie: an empty value that expired long ago."""
+        """Tell the browser to forget a cookie: an empty value that expired long ago.
+
+            response.delete_cookie("session")   # on signing out
+        """
         self.set_cookie(key, max_age=0, expires=0, path=path, domain=domain)
 
     def make_conditional(self, request: Request) -> Response:
@@ -218,6 +238,8 @@ class Response:
         Whatever it refuses (a status or a `Content-Length` changed after the
         response was made) it raises before `start_response`, so that the app
         can still answer with a 500 of its own.
+
+            return response(environ, start_response)   # what App.__call__ does last
         """
         status = self.status
         body = self.body
@@ -294,7 +316,10 @@ class FileBody:
             file.seek(start)
 
     def send(self, environ: Mapping[str, Any]) -> Iterable[bytes]:
-        """The iterable to hand the server: its file wrapper, or this body."""
+        """The iterable to hand the server: its file wrapper, or this body.
+
+            return body.send(environ)   # in Response.__call__, after start_response
+        """
         wrapper = environ.get("wsgi.file_wrapper")
         # Only the whole file: a wrapper sends to the end of the file, and
         # uWSGI's sends from its start whatever the position (PEP 3333 says
@@ -314,6 +339,11 @@ class FileBody:
             yield chunk
 
     def close(self) -> None:
+        """Close the file: the server calls it when the body is sent, and
+        a response that sends no body (a HEAD, a 304) calls it itself.
+
+            body.close()
+        """
         self.file.close()
 
 
