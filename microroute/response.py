@@ -239,7 +239,7 @@ class Response:
         response was made) it raises before `start_response`, so that the app
         can still answer with a 500 of its own.
 
-            return response(environ, start_response)   # what App.__call__ does last
+            return response.send(environ, start_response)   # App.__call__'s last step
         """
         status = self.status
         body = self.body
@@ -318,7 +318,7 @@ class FileBody:
     def send(self, environ: Mapping[str, Any]) -> Iterable[bytes]:
         """The iterable to hand the server: its file wrapper, or this body.
 
-            return body.send(environ)   # in Response.__call__, after start_response
+            return body.send(environ)   # in Response.send, after start_response
         """
         wrapper = environ.get("wsgi.file_wrapper")
         # Only the whole file: a wrapper sends to the end of the file, and
