@@ -186,7 +186,7 @@ class _ThreadLoop:
         loop, task, stepper = self.loop, self.task, self.stepper
         as_task = task.task
         context = contextvars.copy_context()  # as a Task's: what it sets stays in it
-        # PERF: the loop is marked running once for the whole call, and
+        # Speed: the loop is marked running once for the whole call, and
         # turned by `_turn` while marked, rather than by `run_forever`,
         # which marks it again: on 3.10 and 3.11 each mark is a getpid()
         # system call. With the turn of a bare yield taken by hand, an
@@ -360,7 +360,7 @@ def _stepper() -> Generator[Any, Any, None]:
     gives back `(result,)` or what it waits for (a future, or None for a
     turn of the loop), which is what coroutines give a Task. Started.
 
-    PERF: through `yield from`, a coroutine's return costs no StopIteration
+    Speed: through `yield from`, a coroutine's return costs no StopIteration
     (about 2,800 of the 10,000 instructions the first version of `run`
     added to a call; `valgrind --tool=callgrind`). A coroutine that waits
     takes its stepper with it; one that raises ends it.

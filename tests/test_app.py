@@ -33,7 +33,7 @@ def test_no_matching_route_is_a_json_404(site: Client) -> None:
 
 
 def test_the_shared_404_is_sent_alike_every_time(tree: Callable[[dict[str, str]], Path]) -> None:
-    # The framework's 404 is built once and its headers made once (PERF): a
+    # The framework's 404 is built once and its headers made once (a Speed trick): a
     # server that adds to the list it is given (wsgiref's Headers may) must
     # not change the next request's, and a HEAD gets the same headers, no body.
     app = App(tree(SITE))

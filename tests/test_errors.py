@@ -1,5 +1,6 @@
 """`microroute.errors`: `HTTPError`, and how an error becomes a response, JSON for
-API clients, HTML for browsers (SPEC §5, §6)."""
+API clients, HTML for browsers (README, "The request and the response" and
+"What the framework answers by itself")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`microroute.headers`: the response's case-insensitive multi-dict that refuses
-values which would break the response (SPEC §5)."""
+values which would break the response (README, "The request and the response")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""`microroute.paths`: the WSGI environ -> the decoded segments routes match (SPEC §2),
-and where a path with a trailing or repeated slash belongs (SPEC §6, §7).
+"""`microroute.paths`: the WSGI environ -> the decoded segments routes match
+(README, "Segments: what a folder matches"), and where a path with a trailing
+or repeated slash belongs (README, "What the framework answers by itself" and
+"Embedding it in an existing app").
 
 Environs are written by hand, as a server would fill them: `PATH_INFO` is
 the path already percent-decoded (its bytes as Latin-1 characters), and the

@@ -1,4 +1,4 @@
-"""`microroute.request`: what a handler is given (SPEC §5).
+"""`microroute.request`: what a handler is given (README, "The request and the response").
 
 Requests are built over environs from werkzeug's `EnvironBuilder`, or over a
 `RecordingStream` where a test must see what is read from `wsgi.input`.

@@ -1,5 +1,6 @@
 """`microroute.response`: what a handler returns, and how it goes out through
-WSGI (SPEC §5, and the HEAD/204/304 rules of §6).
+WSGI (README, "The request and the response", and the HEAD/204/304 rules of
+"What the framework answers by itself").
 
 `send(response, method)` calls the response as a WSGI app, wrapped in
 `wsgiref.validate.validator` (PEP 3333), and records what reached the server.

@@ -1,4 +1,5 @@
-"""`microroute.router`: decoded path segments -> the route that serves them (SPEC §2).
+"""`microroute.router`: decoded path segments -> the route that serves them
+(README, "Segments: what a folder matches").
 
 Each test writes a small route tree, loads it with `loader.load_tree` and asks
 `Router.match` about paths written as "a/b/c" (the segments the router is
