@@ -161,6 +161,8 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     try:
         yield Client(app)
     finally:
+        if default_store.cache_info().currsize:
+            default_store().close()  # this thread's connection
         default_store.cache_clear()
 
 
