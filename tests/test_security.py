@@ -171,9 +171,12 @@ def test_a_body_failing_half_way_is_logged_and_the_worker_serves_on(
 def test_the_demo_serves_no_file_of_its_own_source(serve: Callable[..., Server],
                                                    tmp_path: Path) -> None:
     server = serve("demo_app:app", env={"MICROROUTE_DEMO_DB": str(tmp_path / "db.sqlite3")})
-    for path in ("/api/products/route.py", "/_lib/x", "/api/_lib/products.py",
+    for path in ("/api/products/route.py", "/_lib/x", "/checks.py", "/demo_app/checks.py",
                  "/%2e%2e/setup.cfg", "/store.py", "/demo_app/store.py"):
         status, _, body = server.request("GET", path)
         assert status == 404, path
         assert b"import" not in body
-    assert ROOT.joinpath("setup.cfg").is_file()  # it exists; it is just never served
+    # They exist; they are just never served.
+    for source in ("setup.cfg", "demo_app/checks.py", "demo_app/store.py",
+                   "demo_app/app/api/products/route.py"):
+        assert ROOT.joinpath(source).is_file(), source
